@@ -1,0 +1,32 @@
+"""Analyzer registry: name -> "module:Class", imported only when selected.
+
+Lazy imports keep start-up fast (the pickle-only path must not pay for YARA
+or Bandit). To add an analyzer, add one line here and one module beside it.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import Analyzer
+
+REGISTRY: dict[str, str] = {
+    "config": "loadguard.analyzers.configs:ConfigAnalyzer",
+}
+# What runs when the user does not choose (external tools are opt-in).
+DEFAULT_ANALYZERS: tuple[str, ...] = ("config",)
+
+
+def available() -> tuple[str, ...]:
+    return tuple(REGISTRY)
+
+
+def load_analyzer(name: str) -> Analyzer:
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown analyzer {name!r} (choose from {', '.join(REGISTRY)})") from None
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    analyzer: Analyzer = cls()
+    return analyzer

@@ -1,0 +1,49 @@
+"""Command line: parse arguments, call the library, render. No analysis here.
+
+Subcommands live in ``loadguard.commands.<name>`` and are imported only when
+invoked, so ``loadguard scan`` does not pay for ``trial`` or ``study``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from . import __version__
+
+# name -> "module:attribute" of a click.Command; add one line per command.
+COMMANDS: dict[str, str] = {
+    "scan": "loadguard.commands.scan:scan",
+}
+
+EXIT_CLEAN = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module_name), attr)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="loadguard")
+def main() -> None:
+    """loadguard: what code runs when you load this model, and is it dangerous?"""
+
+
+def run() -> None:
+    try:
+        main(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.exit(130)
