@@ -25,7 +25,9 @@ class MissingExtra(LoadguardError):
     """An optional dependency is not installed."""
 
     def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(f"{feature} needs an optional dependency: pip install 'loadguard[{extra}]'")
+        super().__init__(
+            f"{feature} needs an optional dependency: pip install 'loadguard[{extra}]'"
+        )
         self.extra = extra
 
 

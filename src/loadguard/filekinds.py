@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import zipfile
 from collections.abc import Mapping
+from typing import BinaryIO
 
 from .model import FileEntry, FileKind, Snapshot
 
@@ -123,9 +124,9 @@ def classify_all(snapshot: Snapshot) -> dict[str, FileKind]:
     return kinds
 
 
-def _zip_subtype(stream: object, suffix: str) -> FileKind:
+def _zip_subtype(stream: BinaryIO, suffix: str) -> FileKind:
     try:
-        names = zipfile.ZipFile(stream).namelist()  # type: ignore[arg-type]
+        names = zipfile.ZipFile(stream).namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return FileKind.ZIP
     if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):

@@ -359,9 +359,7 @@ class ReachGraph:
         """
         inner: Scope | None = None
         for scope in self._scopes_of(path):
-            if scope.line <= line <= scope.end_line and (
-                inner is None or scope.line >= inner.line
-            ):
+            if scope.line <= line <= scope.end_line and (inner is None or scope.line >= inner.line):
                 inner = scope
         if inner is not None and self.precision == "function":
             hit = self.node(f"{path}::{inner.qualname}")

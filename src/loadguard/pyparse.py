@@ -78,7 +78,7 @@ def _parse_uncached(data: bytes, filename: str, digest: str) -> ParsedModule | P
         return ParseFailure("parse", "source contains NUL bytes")
     try:
         text = decode_source(data)
-    except Exception as exc:  # noqa: BLE001 - any decoding trouble is a parse error
+    except Exception as exc:
         return ParseFailure("encoding", f"cannot decode source: {exc}")
     try:
         with warnings.catch_warnings():

@@ -10,11 +10,10 @@ import importlib
 
 from .base import Analyzer
 
-REGISTRY: dict[str, str] = {
-    "config": "loadguard.analyzers.configs:ConfigAnalyzer",
-}
-# What runs when the user does not choose (external tools are opt-in).
-DEFAULT_ANALYZERS: tuple[str, ...] = ("config",)
+REGISTRY: dict[str, str] = {}
+# What runs when the user does not choose (external tools are opt-in). Config
+# findings need no analyzer: detection reports them in the plan.
+DEFAULT_ANALYZERS: tuple[str, ...] = ()
 
 
 def available() -> tuple[str, ...]:

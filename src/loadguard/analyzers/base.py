@@ -62,7 +62,9 @@ class FileAnalyzer(Protocol):
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
         """Whether this analyzer looks at this file at all (cheap, no I/O)."""
 
-    def analyze_file(self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind) -> AnalyzerOutput:
+    def analyze_file(
+        self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
+    ) -> AnalyzerOutput:
         """Findings for one file. Must depend only on the file's bytes (cacheable)."""
 
 

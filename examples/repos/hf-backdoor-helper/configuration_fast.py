@@ -1,0 +1,5 @@
+from transformers import PretrainedConfig
+
+
+class FastConfig(PretrainedConfig):
+    model_type = "fastlm"

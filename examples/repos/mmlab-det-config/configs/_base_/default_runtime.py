@@ -1,0 +1,2 @@
+default_scope = "mmdet"
+log_level = "INFO"

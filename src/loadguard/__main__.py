@@ -1,0 +1,3 @@
+from loadguard.cli import run
+
+run()

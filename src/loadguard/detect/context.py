@@ -1,0 +1,245 @@
+"""What every per-ecosystem detector receives, and what it gives back."""
+
+from __future__ import annotations
+
+import ast
+import json
+import posixpath
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from ..errors import LoadguardError
+from ..limits import DEFAULT_LIMITS, Limits
+from ..model import (
+    Confidence,
+    CrossRepoRef,
+    EntryPoint,
+    FileKind,
+    Finding,
+    Loader,
+    Location,
+    ScanError,
+    Severity,
+    Snapshot,
+)
+from ..pyparse import ParsedModule, ParseFailure, parse_python
+
+
+@dataclass
+class Detection:
+    """A detector's contribution to the plan (mutable while one detector builds it)."""
+
+    loaders: list[Loader] = field(default_factory=list)
+    entry_points: list[EntryPoint] = field(default_factory=list)
+    executed_files: list[str] = field(default_factory=list)
+    cross_repo_refs: list[CrossRepoRef] = field(default_factory=list)
+    requirements: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+
+    def use(self, loader: Loader) -> None:
+        if loader not in self.loaders:
+            self.loaders.append(loader)
+
+    def execute(self, paths: Iterable[str]) -> None:
+        for path in paths:
+            if path not in self.executed_files:
+                self.executed_files.append(path)
+
+    def flag(
+        self,
+        rule_id: str,
+        path: str,
+        message: str,
+        severity: Severity,
+        cwe: tuple[str, ...],
+        snippet: str = "",
+        confidence: Confidence = Confidence.HIGH,
+        line: int | None = None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                rule_id=rule_id,
+                analyzer="config",
+                message=message,
+                severity=severity,
+                confidence=confidence,
+                location=Location(path, line),
+                cwe=cwe,
+                snippet=snippet,
+                reachable=True,  # configs are read by the loader itself
+                witness=(f"loader reads {path}",),
+            )
+        )
+
+
+@dataclass
+class DetectContext:
+    snapshot: Snapshot
+    kinds: Mapping[str, FileKind]
+    limits: Limits = DEFAULT_LIMITS
+    _json: dict[str, object] = field(default_factory=dict)
+    _parsed: dict[str, ParsedModule | None] = field(default_factory=dict)
+    errors: list[ScanError] = field(default_factory=list)
+
+    def has(self, path: str) -> bool:
+        return self.snapshot.has(path)
+
+    def paths(self) -> Iterable[str]:
+        return (f.path for f in self.snapshot.files)
+
+    def json(self, path: str) -> object | None:
+        """Parsed JSON of a repo file; a broken file is an error entry and ``None``."""
+        if path in self._json:
+            return self._json[path]
+        value: object | None = None
+        if self.has(path):
+            try:
+                value = json.loads(self.snapshot.read(path, self.limits.max_text_bytes))
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.errors.append(ScanError(path, "detect", f"invalid JSON: {exc}", "bad-json"))
+            except (OSError, LoadguardError) as exc:
+                self.errors.append(ScanError(path, "detect", f"cannot read: {exc}", "unreadable"))
+        self._json[path] = value
+        return value
+
+    def json_object(self, path: str) -> dict[str, object]:
+        value = self.json(path)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.errors.append(ScanError(path, "detect", "JSON is not an object", "bad-json"))
+            return {}
+        return value
+
+    def python(self, path: str) -> ParsedModule | None:
+        """Parsed module, or ``None`` with an error entry when it cannot be parsed."""
+        if path not in self._parsed:
+            parsed: ParsedModule | None = None
+            try:
+                parsed = parse_python(self.snapshot.read(path, self.limits.max_text_bytes), path)
+            except ParseFailure as exc:
+                self.errors.append(ScanError(path, "detect", str(exc), exc.kind))
+            except (OSError, LoadguardError) as exc:
+                self.errors.append(ScanError(path, "detect", f"cannot read: {exc}", "unreadable"))
+            self._parsed[path] = parsed
+        return self._parsed[path]
+
+    def defines(self, path: str, name: str) -> bool | None:
+        """Whether module ``path`` binds ``name`` at top level (None: cannot tell)."""
+        parsed = self.python(path)
+        if parsed is None:
+            return None
+        unknown = False
+        for node in parsed.tree.body:
+            if isinstance(node, (ast.If, ast.Try, ast.With)):
+                if _binds_somewhere(node, name):
+                    return True
+            elif _binds_somewhere(node, name) and not isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+            ):
+                return True
+            elif (
+                isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                and node.name == name
+            ):
+                return True
+            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+                unknown = True
+        return None if unknown else False
+
+    def text(self, path: str) -> str | None:
+        try:
+            return self.snapshot.read(path, self.limits.max_text_bytes).decode("utf-8", "replace")
+        except (OSError, LoadguardError) as exc:
+            self.errors.append(ScanError(path, "detect", f"cannot read: {exc}", "unreadable"))
+            return None
+
+    def requirement_lines(self, path: str) -> list[str]:
+        """Requirement specifiers of a requirements file, comments dropped."""
+        text = self.text(path) or ""
+        lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+        return [line for line in lines if line]
+
+    def import_closure(self, start: Iterable[str], *, absolute_root: bool) -> list[str]:
+        """Repo files reachable by imports from ``start`` (module top level and nested).
+
+        Relative imports resolve against the importing file's folder, and also
+        by transformers' copying rule (``from .a.b import c`` -> ``a.b.py``).
+        With ``absolute_root`` (torch.hub, mmengine: the repo root is on
+        ``sys.path``) absolute imports of repo modules are followed too.
+        """
+        seen: list[str] = []
+        queue = [p for p in start if self.has(p)]
+        while queue:
+            path = queue.pop(0)
+            if path in seen:
+                continue
+            seen.append(path)
+            parsed = self.python(path)
+            if parsed is None:
+                continue
+            for target in self._imports_of(path, parsed, absolute_root):
+                if target not in seen:
+                    queue.append(target)
+        return seen
+
+    def _imports_of(self, path: str, parsed: ParsedModule, absolute_root: bool) -> list[str]:
+        folder = posixpath.dirname(path)
+        found: list[str] = []
+        for node in ast.walk(parsed.tree):
+            if isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = folder
+                    for _ in range(node.level - 1):
+                        base = posixpath.dirname(base)
+                    module = (node.module or "").replace(".", "/")
+                    candidates = [posixpath.join(base, module)] if module else []
+                    if node.module and "." in node.module:  # transformers' literal file rule
+                        candidates.append(posixpath.join(base, node.module))
+                    if not module:  # from . import x
+                        candidates += [posixpath.join(base, a.name) for a in node.names]
+                    else:
+                        candidates += [posixpath.join(base, module, a.name) for a in node.names]
+                    found += self._module_files(candidates)
+                elif absolute_root and node.module:
+                    name = node.module.replace(".", "/")
+                    found += self._module_files([name] + [f"{name}/{a.name}" for a in node.names])
+            elif isinstance(node, ast.Import) and absolute_root:
+                for alias in node.names:
+                    parts = alias.name.split(".")
+                    found += self._module_files(
+                        ["/".join(parts[: i + 1]) for i in range(len(parts))]
+                    )
+        return found
+
+    def _module_files(self, candidates: Iterable[str]) -> list[str]:
+        files: list[str] = []
+        for candidate in candidates:
+            candidate = posixpath.normpath(candidate) if candidate else candidate
+            if not candidate or candidate.startswith(".."):
+                continue
+            for path in (f"{candidate}.py", f"{candidate}/__init__.py"):
+                if self.has(path):
+                    files.append(path)
+            # importing a.b runs a/__init__.py first
+            parent = posixpath.dirname(candidate)
+            while parent:
+                if self.has(f"{parent}/__init__.py"):
+                    files.append(f"{parent}/__init__.py")
+                parent = posixpath.dirname(parent)
+        return files
+
+
+def _binds_somewhere(node: ast.AST, name: str) -> bool:
+    for child in ast.walk(node):
+        if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            if child.name == name:
+                return True
+        elif (
+            isinstance(child, ast.alias) and (child.asname or child.name.split(".")[0]) == name
+        ) or (
+            isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store) and child.id == name
+        ):
+            return True
+    return False

@@ -1,0 +1,55 @@
+"""diffusers: ``model_index.json`` components and custom pipelines shipped as ``.py``."""
+
+from __future__ import annotations
+
+import posixpath
+
+from ..model import EntryKind, EntryPoint, Loader
+from .context import DetectContext, Detection
+from .transformers import TRUST
+
+NOTES = (
+    "diffusers raises without trust_remote_code=True (no prompt); DIFFUSERS_DISABLE_REMOTE_CODE "
+    "blocks it; community pipelines named without '/' need no flag",
+)
+
+
+def detect(ctx: DetectContext) -> Detection:
+    det = Detection()
+    index = ctx.json("model_index.json")
+    if not isinstance(index, dict):
+        return det
+    det.use(Loader.DIFFUSERS)
+    class_name = index.get("_class_name")
+    if isinstance(class_name, list) and len(class_name) == 2:  # [module, Class] custom pipeline
+        _component(ctx, det, "", class_name, "model_index.json _class_name")
+    elif isinstance(class_name, str) and ctx.has("pipeline.py"):
+        _component(ctx, det, "", ["pipeline", class_name], "model_index.json _class_name")
+    for key, value in index.items():
+        if key.startswith("_") or not isinstance(value, list) or len(value) != 2:
+            continue
+        _component(ctx, det, key, value, f"model_index.json {key}")
+    for path in (p for p in ctx.paths() if p.endswith("/config.json") or p == "config.json"):
+        auto_map = ctx.json_object(path).get("auto_map") if path != "config.json" else None
+        if isinstance(auto_map, dict):
+            for key, ref in auto_map.items():
+                if isinstance(ref, str) and "." in ref:
+                    folder = posixpath.dirname(path)
+                    module, _, cls = ref.rpartition(".")
+                    _component(ctx, det, folder, [module, cls], f"{path} auto_map.{key}")
+    return det
+
+
+def _component(
+    ctx: DetectContext, det: Detection, folder: str, spec: list[object], trigger: str
+) -> None:
+    module, cls = spec
+    if not isinstance(module, str) or not isinstance(cls, str):
+        return
+    path = posixpath.join(folder, f"{module}.py") if folder else f"{module}.py"
+    if not ctx.has(path):
+        return  # a library module (diffusers, transformers): no repo code
+    det.entry_points.append(
+        EntryPoint(Loader.DIFFUSERS, EntryKind.CLASS, trigger, path, cls, TRUST, notes=NOTES)
+    )
+    det.execute(ctx.import_closure([path], absolute_root=False))

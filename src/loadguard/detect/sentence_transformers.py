@@ -1,0 +1,50 @@
+"""sentence-transformers: ``modules.json`` (and router configs) name module classes."""
+
+from __future__ import annotations
+
+from ..model import Loader
+from .context import DetectContext, Detection
+from .transformers import TRUST, add_class_ref
+
+ST_NOTES = (
+    "sentence-transformers 6.x requires trust_remote_code=True for classes outside "
+    "sentence_transformers.*; 5.x and older imported them from local dirs without asking",
+)
+
+
+def detect(ctx: DetectContext) -> Detection:
+    det = Detection()
+    modules = ctx.json("modules.json")
+    if modules is None:
+        return det
+    det.use(Loader.SENTENCE_TRANSFORMERS)
+    entries = modules if isinstance(modules, list) else []
+    for index, module in enumerate(entries):
+        if not isinstance(module, dict) or not isinstance(module.get("type"), str):
+            continue
+        ref = module["type"]
+        if ref.startswith("sentence_transformers."):
+            continue  # a class of the library itself
+        add_class_ref(
+            ctx,
+            det,
+            loader=Loader.SENTENCE_TRANSFORMERS,
+            trigger=f"modules.json [{index}].type",
+            ref=ref,
+            trust_flag=TRUST,
+            notes=ST_NOTES,
+        )
+    for path in (p for p in ctx.paths() if p.endswith("router_config.json")):
+        types = ctx.json_object(path).get("types")
+        if isinstance(types, dict):
+            for key, ref in types.items():
+                if isinstance(ref, str) and not ref.startswith("sentence_transformers."):
+                    add_class_ref(
+                        ctx,
+                        det,
+                        loader=Loader.SENTENCE_TRANSFORMERS,
+                        trigger=f"{path} types.{key}",
+                        ref=ref,
+                        notes=ST_NOTES,
+                    )
+    return det

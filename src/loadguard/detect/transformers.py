@@ -1,0 +1,351 @@
+"""Hugging Face transformers (and PEFT redirects): every place a config names code.
+
+Facts from ``shared/research/entrypoints.md`` §1: ``auto_map`` in config,
+tokenizer, processor and preprocessor configs; ``custom_pipelines``;
+``custom_generate/generate.py``; ``attn_implementation`` naming a hub repo;
+``adapter_config.json`` redirects; class references ``module.Class`` or
+``org/repo--module.Class``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import (
+    Confidence,
+    CrossRepoRef,
+    EntryKind,
+    EntryPoint,
+    Loader,
+    Platform,
+    ScanError,
+    Severity,
+)
+from .context import DetectContext, Detection
+
+TRUST = "trust_remote_code=True"
+AUTO_MAP_FILES = (
+    "config.json",
+    "tokenizer_config.json",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "video_preprocessor_config.json",
+    "feature_extractor_config.json",
+    "image_processor_config.json",
+)
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_REVISION_IN_REF = re.compile(r"@([0-9a-f]{40})$")
+
+NOTES = {
+    "AutoTokenizer": (
+        "transformers 5.x loads the fast class if set, else the slow one; 4.x used the fast "
+        "class only with use_fast=True (the default) and also fell back to config.json "
+        "auto_map.AutoTokenizer",
+    ),
+    "cross": (
+        "code comes from the other repo's default-branch HEAD unless code_revision= is passed; "
+        "the caller's revision= does not pin it",
+    ),
+    "trust": (
+        "trust_remote_code=None: a built-in class for model_type wins silently, else a 15 s "
+        "y/N prompt, else ValueError; True makes the repo class win even over a built-in one",
+    ),
+}
+
+
+def class_ref_parts(ref: str) -> tuple[str | None, str, str] | None:
+    """``org/repo--pkg/module.Class`` -> (repo or None, "pkg/module.py", "Class")."""
+    repo: str | None = None
+    if "--" in ref:
+        repo, ref = ref.split("--", 1)
+    module, dot, cls = ref.rpartition(".")
+    if not dot or not module or not cls:
+        return None
+    return repo, f"{module}.py", cls
+
+
+def add_class_ref(
+    ctx: DetectContext,
+    det: Detection,
+    *,
+    loader: Loader,
+    trigger: str,
+    ref: str,
+    trust_flag: str | None = TRUST,
+    notes: tuple[str, ...] = (),
+    kind: EntryKind = EntryKind.CLASS,
+    absolute_root: bool = False,
+) -> None:
+    """Record one ``module.Class`` reference: an entry point plus the files it executes."""
+    parts = class_ref_parts(ref)
+    if parts is None:
+        det.errors.append(
+            ScanError("", "detect", f"{trigger}: malformed class reference {ref!r}", "bad-ref")
+        )
+        return
+    repo, module, cls = parts
+    if repo is not None:
+        pinned = bool(_REVISION_IN_REF.search(repo))
+        cross = CrossRepoRef(
+            repo_id=repo,
+            reference=ref if "--" in ref else f"{repo}--{ref}",
+            trigger=trigger,
+            pinned=pinned,
+            platform=_platform_of(ctx),
+        )
+        det.cross_repo_refs.append(cross)
+        det.entry_points.append(
+            EntryPoint(
+                loader,
+                kind,
+                trigger,
+                module,
+                cls,
+                trust_flag,
+                True,
+                cross,
+                notes=notes + NOTES["cross"],
+            )
+        )
+        det.flag(
+            "LG-CFG-002",
+            trigger.split(" ", 1)[0],
+            f"{trigger} loads code from another repository ({repo}) at its default-branch "
+            "HEAD: the code can change after you pin this repo",
+            Severity.MEDIUM,
+            ("CWE-829", "CWE-494"),
+            snippet=f"{trigger}: {cross.reference}",
+        )
+        return
+    exists = ctx.has(module)
+    if not exists:
+        det.errors.append(
+            ScanError(
+                module, "detect", f"{trigger} names {module}, which is missing", "missing-module"
+            )
+        )
+    elif ctx.defines(module, cls) is False:
+        det.errors.append(
+            ScanError(
+                module,
+                "detect",
+                f"{trigger} names class {cls}, which {module} does not define",
+                "missing-class",
+            )
+        )
+    det.entry_points.append(
+        EntryPoint(loader, kind, trigger, module, cls, trust_flag, True, None, exists, notes)
+    )
+    if exists:
+        det.execute(ctx.import_closure([module], absolute_root=absolute_root))
+
+
+def _platform_of(ctx: DetectContext) -> Platform:
+    # transformers resolves "--" references on the hub the snapshot came from
+    # (ModelScope's wrapper on ModelScope; OpenCSG and local dirs on huggingface.co).
+    if ctx.snapshot.platform is Platform.MODELSCOPE:
+        return Platform.MODELSCOPE
+    return Platform.HUGGINGFACE
+
+
+def _auto_map_refs(key: str, value: object) -> list[tuple[str, str]]:
+    """(trigger suffix, ref) pairs for one auto_map value: str, list or dict of backends."""
+    if isinstance(value, str):
+        return [(key, value)]
+    if isinstance(value, list):
+        return [(f"{key}[{i}]", v) for i, v in enumerate(value) if isinstance(v, str)]
+    if isinstance(value, dict):
+        return [(f"{key}.{k}", v) for k, v in value.items() if isinstance(v, str)]
+    return []
+
+
+def detect(ctx: DetectContext) -> Detection:
+    det = Detection()
+    for path in AUTO_MAP_FILES:
+        if not ctx.has(path):
+            continue
+        config = ctx.json_object(path)
+        for holder_path, holder in _auto_map_holders(config, path):
+            auto_map = holder.get("auto_map")
+            if isinstance(auto_map, list):  # legacy tokenizer form: [slow, fast]
+                items = _auto_map_refs("auto_map", auto_map)
+                names = ["AutoTokenizer"] * len(items)
+            elif isinstance(auto_map, dict):
+                items, names = [], []
+                for key, value in auto_map.items():
+                    for suffix, ref in _auto_map_refs(f"auto_map.{key}", value):
+                        items.append((suffix, ref))
+                        names.append(key)
+            else:
+                continue
+            det.use(Loader.TRANSFORMERS)
+            for (suffix, ref), name in zip(items, names):
+                notes = NOTES["trust"] + NOTES.get(name, ())
+                add_class_ref(
+                    ctx,
+                    det,
+                    loader=Loader.TRANSFORMERS,
+                    trigger=f"{holder_path} {suffix}",
+                    ref=ref,
+                    notes=notes,
+                )
+    _custom_pipelines(ctx, det)
+    _custom_generate(ctx, det)
+    _kernels(ctx, det)
+    _adapter(ctx, det)
+    _chat_templates(ctx, det)
+    if ctx.has("config.json") and not det.loaders:
+        det.use(Loader.TRANSFORMERS)  # a plain built-in architecture: loads without repo code
+    return det
+
+
+def _auto_map_holders(config: dict[str, object], path: str) -> list[tuple[str, dict[str, object]]]:
+    holders: list[tuple[str, dict[str, object]]] = [(path, config)]
+    for key, value in config.items():  # processor_config.json nests sub-configs
+        if isinstance(value, dict) and "auto_map" in value:
+            holders.append((f"{path} {key}", value))
+    return holders
+
+
+def _custom_pipelines(ctx: DetectContext, det: Detection) -> None:
+    pipelines = ctx.json_object("config.json").get("custom_pipelines")
+    if not isinstance(pipelines, dict):
+        return
+    for task, spec in pipelines.items():
+        if isinstance(spec, dict) and isinstance(spec.get("impl"), str):
+            det.use(Loader.TRANSFORMERS)
+            add_class_ref(
+                ctx,
+                det,
+                loader=Loader.TRANSFORMERS,
+                trigger=f"config.json custom_pipelines.{task}.impl",
+                ref=spec["impl"],
+                notes=("pipeline() checks trust_remote_code by truthiness, no prompt",),
+            )
+
+
+def _custom_generate(ctx: DetectContext, det: Detection) -> None:
+    path = "custom_generate/generate.py"
+    if not ctx.has(path):
+        return
+    det.use(Loader.TRANSFORMERS)
+    det.entry_points.append(
+        EntryPoint(
+            Loader.TRANSFORMERS,
+            EntryKind.FUNCTION,
+            "custom_generate/generate.py (any trusted generative from_pretrained)",
+            path,
+            "generate",
+            TRUST,
+            notes=(
+                "runs on from_pretrained of any generative model with "
+                "trust_remote_code=True, even without auto_map; replaces "
+                "model.generate",
+            ),
+        )
+    )
+    det.execute(ctx.import_closure([path], absolute_root=False))
+    if ctx.has("custom_generate/requirements.txt"):
+        det.requirements += ctx.requirement_lines("custom_generate/requirements.txt")
+
+
+def _kernels(ctx: DetectContext, det: Detection) -> None:
+    value = ctx.json_object("config.json").get("attn_implementation")
+    if not isinstance(value, str) or "/" not in value:
+        return
+    repo = value.split(":", 1)[0].split("@", 1)[0]
+    cross = CrossRepoRef(repo, value, "config.json attn_implementation", "@" in value)
+    det.cross_repo_refs.append(cross)
+    det.entry_points.append(
+        EntryPoint(
+            Loader.TRANSFORMERS,
+            EntryKind.KERNEL,
+            "config.json attn_implementation",
+            None,
+            value,
+            None,
+            True,
+            cross,
+            notes=(
+                "model __init__ fetches this hub kernel (compiled code) through the "
+                "`kernels` package; repos outside kernels-community need "
+                "allow_all_kernels=True",
+            ),
+        )
+    )
+    det.flag(
+        "LG-CFG-003",
+        "config.json",
+        f"attn_implementation names hub kernel repo {value!r}: compiled code downloaded "
+        "and loaded at model init",
+        Severity.HIGH,
+        ("CWE-829", "CWE-494"),
+        snippet=f'"attn_implementation": "{value}"',
+    )
+
+
+def _adapter(ctx: DetectContext, det: Detection) -> None:
+    if not ctx.has("adapter_config.json"):
+        return
+    config = ctx.json_object("adapter_config.json")
+    det.use(Loader.PEFT)
+    base = config.get("base_model_name_or_path")
+    if isinstance(base, str) and _REPO_ID.match(base):
+        cross = CrossRepoRef(base, base, "adapter_config.json base_model_name_or_path")
+        det.cross_repo_refs.append(cross)
+        det.entry_points.append(
+            EntryPoint(
+                Loader.PEFT,
+                EntryKind.REDIRECT,
+                "adapter_config.json base_model_name_or_path",
+                None,
+                base,
+                "trust_remote_code (inherited by the base model)",
+                False,
+                cross,
+                notes=(
+                    "the whole load continues in the base repo, whose auto_map then "
+                    "applies with the caller's trust_remote_code",
+                ),
+            )
+        )
+    auto_mapping = config.get("auto_mapping")
+    if isinstance(auto_mapping, dict) and auto_mapping.get("parent_library"):
+        det.flag(
+            "LG-CFG-004",
+            "adapter_config.json",
+            f"adapter auto_mapping.parent_library = {auto_mapping.get('parent_library')!r} "
+            "makes PEFT import that library",
+            Severity.MEDIUM,
+            ("CWE-829",),
+            confidence=Confidence.MEDIUM,
+        )
+
+
+def _chat_templates(ctx: DetectContext, det: Detection) -> None:
+    sources = [
+        p
+        for p in ctx.paths()
+        if p == "chat_template.jinja"
+        or p == "chat_template.json"
+        or (p.startswith("additional_chat_templates/") and p.endswith(".jinja"))
+    ]
+    if "chat_template" in ctx.json_object("tokenizer_config.json"):
+        sources.append("tokenizer_config.json")
+    for path in sources:
+        det.entry_points.append(
+            EntryPoint(
+                Loader.TRANSFORMERS,
+                EntryKind.TEMPLATE,
+                f"{path} chat template",
+                path,
+                None,
+                None,
+                False,
+                notes=(
+                    "rendered by apply_chat_template in transformers' sandboxed Jinja; "
+                    "unsandboxed runtimes (llama-cpp-python < 0.2.72, CVE-2024-34359) "
+                    "execute it",
+                ),
+            )
+        )

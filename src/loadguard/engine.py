@@ -1,0 +1,263 @@
+"""Scan one snapshot: classify -> plan -> reach -> analyzers -> annotate -> verdict.
+
+Analyzer failures, missing optional tools and unreadable files become
+``ScanError`` entries on the result; the scan of a repository always
+finishes with a result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from .analyzers import DEFAULT_ANALYZERS, load_analyzer
+from .analyzers.base import AnalysisContext, AnalyzerOutput, FileAnalyzer, SnapshotAnalyzer
+from .detect import build_plan
+from .errors import LoadguardError, MissingExtra
+from .filekinds import classify_all
+from .limits import DEFAULT_LIMITS, Limits
+from .model import (
+    PICKLE_KINDS,
+    AnalyzerStats,
+    Confidence,
+    FileEntry,
+    FileKind,
+    Finding,
+    LoadPlan,
+    ReachGraph,
+    ScanError,
+    ScanResult,
+    Severity,
+    Snapshot,
+    Verdict,
+)
+from .reach import build_reach_graph
+
+CacheKey = tuple[str, str, str]  # analyzer name, analyzer version, file sha256
+_PLACEHOLDER = "\x00file"
+
+
+class AnalysisCache(Protocol):
+    """Content-addressed store of file-analyzer outputs (the study mode persists it)."""
+
+    def get(self, key: CacheKey) -> AnalyzerOutput | None: ...
+
+    def put(self, key: CacheKey, output: AnalyzerOutput) -> None: ...
+
+
+class MemoryCache:
+    """Per-process cache: byte-identical files in one run are analysed once."""
+
+    def __init__(self) -> None:
+        self._store: dict[CacheKey, AnalyzerOutput] = {}
+
+    def get(self, key: CacheKey) -> AnalyzerOutput | None:
+        return self._store.get(key)
+
+    def put(self, key: CacheKey, output: AnalyzerOutput) -> None:
+        self._store[key] = output
+
+
+def scan_snapshot(
+    snapshot: Snapshot,
+    *,
+    analyzers: Sequence[str] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    cache: AnalysisCache | None = None,
+    options: Mapping[str, object] | None = None,
+) -> ScanResult:
+    kinds = classify_all(snapshot)
+    plan = build_plan(snapshot, kinds, limits)
+    errors: list[ScanError] = list(snapshot.skipped) + list(plan.errors)
+    reach: ReachGraph | None = None
+    try:
+        reach = build_reach_graph(snapshot, plan, limits)
+    except Exception as exc:
+        errors.append(ScanError("", "reach", f"reachability failed: {exc!r}", "internal-error"))
+    ctx = AnalysisContext(snapshot, plan, kinds, reach, limits, options or {})
+    findings: list[Finding] = list(plan.config_findings)
+    stats: list[AnalyzerStats] = []
+    for name in analyzers if analyzers is not None else DEFAULT_ANALYZERS:
+        output, stat = _run_analyzer(name, ctx, cache)
+        findings += output.findings
+        errors += output.errors
+        stats.append(stat)
+    annotated = merge_duplicates([annotate(f, plan, reach, kinds) for f in findings])
+    ordered = tuple(
+        sorted(annotated, key=lambda f: (-f.rank, f.location.path, f.location.line or 0, f.rule_id))
+    )
+    return ScanResult(
+        snapshot=snapshot.identity,
+        plan=plan,
+        findings=ordered,
+        errors=tuple(dict.fromkeys(errors)),
+        verdict=verdict_for(ordered, plan),
+        reach=reach,
+        stats=tuple(stats),
+        file_count=len(snapshot.files),
+        total_bytes=sum(f.size for f in snapshot.files),
+    )
+
+
+def _run_analyzer(
+    name: str, ctx: AnalysisContext, cache: AnalysisCache | None
+) -> tuple[AnalyzerOutput, AnalyzerStats]:
+    started = time.perf_counter()
+    try:
+        analyzer = load_analyzer(name)
+    except MissingExtra as exc:
+        return AnalyzerOutput(
+            errors=(ScanError("", name, str(exc), "missing-extra"),)
+        ), AnalyzerStats(name, skipped_reason=str(exc))
+    except (ImportError, ValueError) as exc:
+        reason = f"cannot load analyzer: {exc}"
+        return AnalyzerOutput(
+            errors=(ScanError("", name, reason, "missing-extra"),)
+        ), AnalyzerStats(name, skipped_reason=reason)
+    total = AnalyzerOutput()
+    files = cached = 0
+    if isinstance(analyzer, FileAnalyzer):
+        for entry in ctx.snapshot.files:
+            kind = ctx.kinds.get(entry.path, FileKind.OTHER)
+            if not analyzer.wants(entry, kind):
+                continue
+            files += 1
+            output, hit = _analyze_file(analyzer, ctx, entry, kind, cache)
+            cached += hit
+            total = total + output
+    elif isinstance(analyzer, SnapshotAnalyzer):
+        total = _guarded(name, "", lambda: analyzer.analyze_snapshot(ctx))
+    skipped = next((e.message for e in total.errors if e.kind == "missing-extra"), None)
+    return total, AnalyzerStats(
+        name,
+        files,
+        cached,
+        len(total.findings),
+        len(total.errors),
+        time.perf_counter() - started,
+        skipped,
+    )
+
+
+def _analyze_file(
+    analyzer: FileAnalyzer,
+    ctx: AnalysisContext,
+    entry: FileEntry,
+    kind: FileKind,
+    cache: AnalysisCache | None,
+) -> tuple[AnalyzerOutput, bool]:
+    key: CacheKey | None = None
+    if cache is not None and (entry.sha256 or entry.size <= ctx.limits.max_text_bytes):
+        try:
+            key = (analyzer.name, analyzer.version, ctx.snapshot.sha256(entry.path))
+        except (OSError, LoadguardError):
+            key = None
+        hit = cache.get(key) if key else None
+        if hit is not None:
+            return relocate(hit, _PLACEHOLDER, entry.path), True
+    output = _guarded(analyzer.name, entry.path, lambda: analyzer.analyze_file(ctx, entry, kind))
+    if key is not None and cache is not None:
+        cache.put(key, relocate(output, entry.path, _PLACEHOLDER))
+    return output, False
+
+
+def _guarded(name: str, path: str, run: object) -> AnalyzerOutput:
+    """Run an analyzer step; a crash is evidence to report, not a reason to stop."""
+    try:
+        result: AnalyzerOutput = run()  # type: ignore[operator]
+        return result
+    except (OSError, LoadguardError) as exc:
+        return AnalyzerOutput(errors=(ScanError(path, name, f"cannot read: {exc}", "unreadable"),))
+    except RecursionError:
+        return AnalyzerOutput(
+            errors=(ScanError(path, name, "input nested too deeply", "too-deep"),)
+        )
+    except Exception as exc:
+        return AnalyzerOutput(
+            errors=(ScanError(path, name, f"analyzer failed: {exc!r}", "internal-error"),)
+        )
+
+
+def relocate(output: AnalyzerOutput, old: str, new: str) -> AnalyzerOutput:
+    """Rewrite the file path of a cached output (byte-identical file, other name)."""
+
+    def move(path: str) -> str:
+        if path == old:
+            return new
+        if path.startswith(old + "!"):
+            return new + path[len(old) :]
+        return path
+
+    return AnalyzerOutput(
+        tuple(
+            dataclasses.replace(
+                f, location=dataclasses.replace(f.location, path=move(f.location.path))
+            )
+            for f in output.findings
+        ),
+        tuple(dataclasses.replace(e, path=move(e.path)) for e in output.errors),
+    )
+
+
+def annotate(
+    finding: Finding, plan: LoadPlan, reach: ReachGraph | None, kinds: Mapping[str, FileKind]
+) -> Finding:
+    """Set ``reachable`` and the witness path from the reach graph and the plan."""
+    if finding.reachable is not None:
+        return finding
+    path = finding.location.path.split("!", 1)[0]
+    if kinds.get(path) in PICKLE_KINDS or kinds.get(path) in (FileKind.NUMPY, FileKind.NUMPY_ZIP):
+        trigger = next((ep.trigger for ep in plan.entry_points if ep.module == path), None)
+        return dataclasses.replace(
+            finding, reachable=trigger is not None, witness=(trigger,) if trigger else ()
+        )
+    if reach is None:
+        executed = path in plan.executed_files
+        return dataclasses.replace(finding, reachable=True if executed else None)
+    if finding.location.line is not None:
+        reachable, witness = reach.locate(path, finding.location.line)
+    else:
+        node = reach.node(path)
+        reachable, witness = node is not None, node.witness if node else ()
+    return dataclasses.replace(finding, reachable=reachable, witness=witness)
+
+
+def merge_duplicates(findings: list[Finding]) -> list[Finding]:
+    """One finding per (file, line, CWE family); the strongest keeps the others' names."""
+    best: dict[tuple[str, int | None, int | None, str], Finding] = {}
+    order: list[tuple[str, int | None, int | None, str]] = []
+    for finding in findings:
+        cwe = finding.cwe[0] if finding.cwe else finding.rule_id
+        key = (finding.location.path, finding.location.line, finding.location.offset, cwe)
+        current = best.get(key)
+        if current is None:
+            best[key] = finding
+            order.append(key)
+            continue
+        if current.analyzer == finding.analyzer and current.rule_id != finding.rule_id:
+            # two rules of one analyzer on one line are two findings
+            split = (key[0], key[1], key[2], f"{cwe}:{finding.rule_id}")
+            best[split] = finding
+            order.append(split)
+            continue
+        strong, weak = (finding, current) if finding.rank > current.rank else (current, finding)
+        others = tuple(
+            dict.fromkeys(strong.also_reported_by + (weak.analyzer,) + weak.also_reported_by)
+        )
+        best[key] = dataclasses.replace(
+            strong, also_reported_by=tuple(a for a in others if a != strong.analyzer)
+        )
+    return [best[k] for k in order]
+
+
+def verdict_for(findings: Sequence[Finding], plan: LoadPlan) -> Verdict:
+    live = [f for f in findings if f.reachable is not False]
+    if any(f.severity >= Severity.CRITICAL and f.confidence >= Confidence.MEDIUM for f in live):
+        return Verdict.MALICIOUS_LIKELY
+    if any(f.severity >= Severity.HIGH for f in live):
+        return Verdict.DANGEROUS
+    if plan.runs_repo_code or any(f.severity >= Severity.MEDIUM for f in findings):
+        return Verdict.REVIEW
+    return Verdict.CLEAN
