@@ -132,17 +132,10 @@ class DetectContext:
             return None
         unknown = False
         for node in parsed.tree.body:
-            if isinstance(node, (ast.If, ast.Try, ast.With)):
-                if _binds_somewhere(node, name):
+            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                if node.name == name:
                     return True
-            elif _binds_somewhere(node, name) and not isinstance(
-                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-            ):
-                return True
-            elif (
-                isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-                and node.name == name
-            ):
+            elif _binds_somewhere(node, name):
                 return True
             if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
                 unknown = True

@@ -173,8 +173,11 @@ def _split(
 ) -> Iterator[Snapshot]:
     """One snapshot per repository root inside the archive (the top one if none is nested)."""
     roots = _repo_roots(sizes)
-    for root in roots:
+    owned = {e: next((r for r in roots if r and e.path.startswith(f"{r}/")), None) for e in skipped}
+    for index, root in enumerate(roots):
         prefix = f"{root}/" if root else ""
+        # errors outside every repo root (../x, /etc/x) go to the first snapshot
+        mine = tuple(e for e, r in owned.items() if r == root or (r is None and index == 0))
         files = tuple(
             FileEntry(name[len(prefix) :], size)
             for name, size in sorted(sizes.items())
@@ -188,9 +191,7 @@ def _split(
             platform_inferred=True,
             location=f"{path}!{root}" if root else str(path),
             metadata={"archive": str(path)},
-            skipped=tuple(e for e in skipped if e.path.startswith(prefix) or not e.path)
-            if root
-            else skipped,
+            skipped=mine,
         )
 
 

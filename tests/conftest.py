@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples" / "repos"
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> Callable[[dict[str, object]], Path]:
+    """Write a repo from {relative path: text | bytes | JSON-able object}."""
+
+    def build(files: dict[str, object], name: str = "repo") -> Path:
+        root = tmp_path / name
+        for rel, content in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            elif isinstance(content, str):
+                path.write_text(content)
+            else:
+                path.write_text(json.dumps(content))
+        root.mkdir(parents=True, exist_ok=True)
+        return root
+
+    return build
