@@ -8,9 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from loadguard.cli import main
-
 from conftest import EXAMPLES
+from loadguard.cli import main
 
 MakeRepo = Callable[..., Path]
 
@@ -44,8 +43,12 @@ def test_exit_codes(make_repo: MakeRepo, tmp_path: Path) -> None:
 
 
 def test_text_view_names_entry_points(make_repo: MakeRepo) -> None:
-    repo = make_repo({"tokenizer_config.json": {"auto_map": {"AutoTokenizer": [None, "t.Fast"]}},
-                      "t.py": "class Fast: pass\n"})
+    repo = make_repo(
+        {
+            "tokenizer_config.json": {"auto_map": {"AutoTokenizer": [None, "t.Fast"]}},
+            "t.py": "class Fast: pass\n",
+        }
+    )
     code, output = run("scan", str(repo))
     assert "auto_map.AutoTokenizer[1]" in output and "t.py" in output
     assert code == 0

@@ -6,10 +6,9 @@ import json
 
 import pytest
 
+from conftest import EXAMPLES, ROOT
 from loadguard.api import scan
 from loadguard.model import ScanResult
-
-from conftest import EXAMPLES, ROOT
 
 EXPECTED = json.loads((ROOT / "tests" / "data" / "expected_plans.json").read_text())
 
@@ -33,7 +32,9 @@ def test_plan_matches_expectation(results: dict[str, ScanResult], repo: str) -> 
     assert result.snapshot.platform.value == want["platform"]
     assert [loader.value for loader in plan.loaders] == want["loaders"]
     assert plan.runs_repo_code == want["runs_repo_code"]
-    got_entries = sorted([e.loader.value, e.trigger, e.module, e.qualname] for e in plan.entry_points)
+    got_entries = sorted(
+        [e.loader.value, e.trigger, e.module, e.qualname] for e in plan.entry_points
+    )
     assert got_entries == want["entry_points"]
     assert sorted(plan.executed_files) == want["executed_files"]
     assert sorted(c.reference for c in plan.cross_repo_refs) == want["cross_repo_refs"]

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from loadguard.api import scan
-
 from conftest import EXAMPLES
+from loadguard.api import scan
 
 _events: list[tuple[str, tuple[object, ...]]] = []
 _recording = False
@@ -43,19 +42,29 @@ def test_scanning_malicious_examples_runs_none_of_them(
     repo_root = str(EXAMPLES.resolve())
     bad: list[str] = []
     for event, args in recorded:
-        if event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn",
-                     "socket.connect", "pickle.find_class", "ctypes.dlopen"):
+        if event in (
+            "subprocess.Popen",
+            "os.system",
+            "os.exec",
+            "os.posix_spawn",
+            "socket.connect",
+            "pickle.find_class",
+            "ctypes.dlopen",
+        ):
             bad.append(f"{event} {args!r:.120}")
         elif event in ("exec", "compile"):
             source = args[0] if args else None
             filename = str(args[1]) if event == "compile" and len(args) > 1 else ""
-            if repo_root in filename or (isinstance(source, (bytes, str)) and "os.system" in
-                                         str(source)):
+            if repo_root in filename or (
+                isinstance(source, (bytes, str)) and "os.system" in str(source)
+            ):
                 bad.append(f"{event} of repo content {filename}")
         elif event == "import":
             module = str(args[0])
-            if any(module.startswith(n) for n in ("modeling_", "tokenization_", "hubconf",
-                                                   "configuration_", "setup_env")):
+            if any(
+                module.startswith(n)
+                for n in ("modeling_", "tokenization_", "hubconf", "configuration_", "setup_env")
+            ):
                 bad.append(f"import {module}")
         elif event == "open" and args and isinstance(args[0], (str, Path)):
             path = str(args[0])

@@ -91,12 +91,14 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 def test_zip_archive_in_place_with_traversal_and_bomb(tmp_path: Path) -> None:
     bomb = b"\x00" * (8 << 20)  # compresses ~1000x: over the ratio limit
-    data = _zip({
-        "repo-main/hubconf.py": b"def m(): pass\n",
-        "repo-main/models/x.py": b"",
-        "../evil.py": b"import os\n",
-        "repo-main/zeros.bin": bomb,
-    })
+    data = _zip(
+        {
+            "repo-main/hubconf.py": b"def m(): pass\n",
+            "repo-main/models/x.py": b"",
+            "../evil.py": b"import os\n",
+            "repo-main/zeros.bin": bomb,
+        }
+    )
     path = tmp_path / "repo.zip"
     path.write_bytes(data)
     (snapshot,) = iter_snapshots(str(path))
@@ -125,14 +127,21 @@ def test_tar_archive_refuses_links_and_absolute_paths(tmp_path: Path) -> None:
 
 
 def test_unparseable_python_is_reported_and_scan_goes_on(make_repo: MakeRepo) -> None:
-    root = make_repo({
-        "config.json": {"auto_map": {"AutoModel": "py2.M", "AutoConfig": "nul.C",
-                                     "AutoTokenizer": "latin.T"}},
-        "py2.py": "print 'hello'\nclass M: pass\n",
-        "nul.py": b"class C: pass\x00\n",
-        "latin.py": b"s = '\xe9'\nclass T: pass\n",
-        "ok.py": "class Fine: pass\n",
-    })
+    root = make_repo(
+        {
+            "config.json": {
+                "auto_map": {
+                    "AutoModel": "py2.M",
+                    "AutoConfig": "nul.C",
+                    "AutoTokenizer": "latin.T",
+                }
+            },
+            "py2.py": "print 'hello'\nclass M: pass\n",
+            "nul.py": b"class C: pass\x00\n",
+            "latin.py": b"s = '\xe9'\nclass T: pass\n",
+            "ok.py": "class Fine: pass\n",
+        }
+    )
     (snapshot,) = iter_snapshots(str(root))
     result = scan_snapshot(snapshot)
     kinds = {(e.path, e.kind) for e in result.errors}
@@ -142,8 +151,9 @@ def test_unparseable_python_is_reported_and_scan_goes_on(make_repo: MakeRepo) ->
 
 
 def test_oversized_file_is_an_error(make_repo: MakeRepo) -> None:
-    root = make_repo({"config.json": {"auto_map": {"AutoModel": "big.M"}},
-                      "big.py": "x = 1\n" * 10})
+    root = make_repo(
+        {"config.json": {"auto_map": {"AutoModel": "big.M"}}, "big.py": "x = 1\n" * 10}
+    )
     from loadguard.limits import Limits
 
     (snapshot,) = iter_snapshots(str(root))
