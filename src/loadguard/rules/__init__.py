@@ -1,0 +1,1 @@
+"""Data-only rule tables (pickle import policy ...), read by the analyzers."""
