@@ -314,7 +314,7 @@ def _bomb(member: Member, limits: Limits) -> str | None:
     return None
 
 
-class _MemberError(Exception):
+class _MemberError(ValueError):
     pass
 
 
