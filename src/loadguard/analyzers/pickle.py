@@ -147,9 +147,11 @@ class _Data:
     def text(self, limit: int) -> str | None:
         if self.length > limit:
             return None
-        return bytes(self.buf[self.start : self.start + self.length]).decode(
-            "utf-8", "surrogatepass"
-        )
+        raw = bytes(self.buf[self.start : self.start + self.length])
+        try:
+            return raw.decode("utf-8", "surrogatepass") if self.is_str else raw.decode("latin-1")
+        except UnicodeDecodeError:
+            return None
 
 
 class _Opaque:
@@ -645,7 +647,10 @@ class _Machine:
 
     def _text(self, pos: int, n: int) -> Any:
         if n <= SMALL_STR:
-            return bytes(self.buf[pos : pos + n]).decode("utf-8", "surrogatepass")
+            try:
+                return bytes(self.buf[pos : pos + n]).decode("utf-8", "surrogatepass")
+            except UnicodeDecodeError as exc:
+                raise _Malformed(f"string is not UTF-8 ({exc.reason})", pos) from None
         return _Data(self.buf, pos, n, True)
 
     def _global(self, module: str, name: str, offset: int, opcode: str) -> _Global:
