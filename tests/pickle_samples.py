@@ -120,12 +120,16 @@ def torch_like_state_dict(names: tuple[str, ...] = ("layer.weight", "layer.bias"
     return proto(2) + body + STOP
 
 
-def torch_zip(data_pkl: bytes, prefix: str = "archive", extra: dict[str, bytes] | None = None) -> bytes:
+def torch_zip(
+    data_pkl: bytes, prefix: str = "archive", extra: dict[str, bytes] | None = None
+) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr(f"{prefix}/data.pkl", data_pkl)
         zf.writestr(f"{prefix}/byteorder", b"little")
-        zf.writestr(f"{prefix}/data/0", b"\x80\x02" + b"\x00" * 14)  # storage bytes that look pickly
+        zf.writestr(
+            f"{prefix}/data/0", b"\x80\x02" + b"\x00" * 14
+        )  # storage bytes that look pickly
         zf.writestr(f"{prefix}/data/1", b"\x00" * 8)
         zf.writestr(f"{prefix}/version", b"3\n")
         zf.writestr(f"{prefix}/.data/serialization_id", b"123")
@@ -178,7 +182,9 @@ def joblib_array_pickle(tail_payload: bytes = b"") -> bytes:
     state += s("allow_mmap") + NEWTRUE
     state += s("numpy_array_alignment_bytes") + i(16)
     state += SETITEMS
-    wrapper = glob("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + NEWOBJ + state + BUILD
+    wrapper = (
+        glob("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + NEWOBJ + state + BUILD
+    )
     array = bytes([7]) + b"\xff" * 7 + struct.pack("<3d", 1.0, 2.0, 3.0)  # padding, then 24 bytes
     body = EMPTY_DICT + s("coef") + wrapper
     return proto(2) + body + array + SETITEM + tail_payload + STOP
@@ -226,7 +232,15 @@ def nested_codecs_loads() -> bytes:
 
 def nested_torch_load() -> bytes:
     inner = torch_zip(os_system())
-    return proto(3) + glob("torch", "load") + MARK + call("io", "BytesIO", b(inner)) + TUPLE + REDUCE + STOP
+    return (
+        proto(3)
+        + glob("torch", "load")
+        + MARK
+        + call("io", "BytesIO", b(inner))
+        + TUPLE
+        + REDUCE
+        + STOP
+    )
 
 
 def extension_code() -> bytes:
@@ -241,7 +255,15 @@ def getattr_chain() -> bytes:
 
 def methodcaller() -> bytes:
     caller = call("operator", "methodcaller", s("system"), s("true"))
-    return proto(2) + caller + MARK + call("importlib", "import_module", s("os")) + TUPLE + REDUCE + STOP
+    return (
+        proto(2)
+        + caller
+        + MARK
+        + call("importlib", "import_module", s("os"))
+        + TUPLE
+        + REDUCE
+        + STOP
+    )
 
 
 def partial_eval() -> bytes:
@@ -255,7 +277,11 @@ def pip_main() -> bytes:
 
 
 def setuptools_spawn() -> bytes:
-    return proto(2) + call("setuptools._distutils.spawn", "spawn", EMPTY_LIST + MARK + s("true") + APPENDS) + STOP
+    return (
+        proto(2)
+        + call("setuptools._distutils.spawn", "spawn", EMPTY_LIST + MARK + s("true") + APPENDS)
+        + STOP
+    )
 
 
 def importlib_getattr_static() -> bytes:
@@ -281,7 +307,9 @@ def operator_call_path_touch() -> bytes:
 
 def typing_eval_type() -> bytes:
     ref = call("typing", "ForwardRef", s("__import__('os').system('true')"))
-    return frame(glob("typing", "_eval_type") + MARK + ref + EMPTY_DICT + EMPTY_DICT + TUPLE + REDUCE)
+    return frame(
+        glob("typing", "_eval_type") + MARK + ref + EMPTY_DICT + EMPTY_DICT + TUPLE + REDUCE
+    )
 
 
 def collect_env_run() -> bytes:
@@ -290,11 +318,19 @@ def collect_env_run() -> bytes:
 
 def spawnv_passfds() -> bytes:
     args = EMPTY_LIST + MARK + s("true") + APPENDS
-    return proto(2) + call("multiprocessing.util", "spawnv_passfds", s("/bin/true"), args, EMPTY_TUPLE) + STOP
+    return (
+        proto(2)
+        + call("multiprocessing.util", "spawnv_passfds", s("/bin/true"), args, EMPTY_TUPLE)
+        + STOP
+    )
 
 
 def mailcap_findmatch() -> bytes:
-    return proto(2) + call("mailcap", "findmatch", EMPTY_DICT, s("text/plain"), s("view"), s("; true")) + STOP
+    return (
+        proto(2)
+        + call("mailcap", "findmatch", EMPTY_DICT, s("text/plain"), s("view"), s("; true"))
+        + STOP
+    )
 
 
 def pkgutil_resolve_name() -> bytes:
@@ -423,12 +459,24 @@ SAMPLES: tuple[Sample, ...] = (
     Sample("joblib-zlib-payload", "model_z.joblib", _joblib_zlib_payload, True),
     Sample("pickle-zip-polyglot", "polyglot.pkl", _polyglot, True),
     Sample("pickle-named-safetensors", "model.safetensors", _disguised_safetensors, True),
-    Sample("benign-torch-zip", "benign_model.pt", lambda: torch_zip(torch_like_state_dict()), False),
-    Sample("benign-torch-legacy", "benign_legacy.bin", lambda: legacy_torch(torch_like_state_dict()), False),
+    Sample(
+        "benign-torch-zip", "benign_model.pt", lambda: torch_zip(torch_like_state_dict()), False
+    ),
+    Sample(
+        "benign-torch-legacy",
+        "benign_legacy.bin",
+        lambda: legacy_torch(torch_like_state_dict()),
+        False,
+    ),
     Sample("benign-numpy-pickle", "benign_numpy.pkl", numpy_benign_pickle, False),
     Sample("benign-namespace-ckpt", "benign_namespace.pt", namespace_checkpoint, False),
     Sample("benign-joblib", "benign.joblib", joblib_array_pickle, False),
-    Sample("benign-npy-object", "benign_object.npy", lambda: npy("|O", pickle.dumps(["a", "b"], 3)), False),
+    Sample(
+        "benign-npy-object",
+        "benign_object.npy",
+        lambda: npy("|O", pickle.dumps(["a", "b"], 3)),
+        False,
+    ),
 )
 
 
@@ -459,7 +507,12 @@ def gguf(metadata: dict[str, object], version: int = 3) -> bytes:
     return out
 
 
-def safetensors(header: dict[str, object], data: bytes, *, raw_header: bytes | None = None) -> bytes:
+def safetensors(
+    header: dict[str, object], data: bytes, *, raw_header: bytes | None = None
+) -> bytes:
     text = raw_header if raw_header is not None else json.dumps(header).encode()
     text += b" " * (-len(text) % 8)
     return struct.pack("<Q", len(text)) + text + data
+
+
+SAMPLES_BY_NAME = {sample.name: sample for sample in SAMPLES}

@@ -126,7 +126,9 @@ def test_nested_depth_is_bounded() -> None:
 
 def test_bytes_that_look_like_pickles_are_not_recursed_into() -> None:
     # numpy-style: a pickle's bytes stored as array data, never handed to a loader
-    data = ps.proto(2) + ps.call("_codecs", "encode", ps.s(ps.os_system().decode("latin-1")), ps.s("latin1"))
+    data = ps.proto(2) + ps.call(
+        "_codecs", "encode", ps.s(ps.os_system().decode("latin-1")), ps.s("latin1")
+    )
     data += ps.STOP
     assert findings(data) == []
 
@@ -233,7 +235,11 @@ def test_profiles_restrict_the_allowlist() -> None:
 
 
 def test_unknown_import_rule_and_class_rule() -> None:
-    data = ps.proto(2) + ps.call("mylib.things", "Widget") + ps.call("torch.nn.modules.linear", "Linear")
+    data = (
+        ps.proto(2)
+        + ps.call("mylib.things", "Widget")
+        + ps.call("torch.nn.modules.linear", "Linear")
+    )
     data += ps.TUPLE2 + ps.STOP
     rules = sorted(f.rule_id for f in findings(data))
     assert rules == sorted([RULE_UNKNOWN, RULE_CLASS])

@@ -114,11 +114,11 @@ def weight_census(
             continue
         folder = path.rpartition("/")[0]
         try:
-            names = _safetensors_names(snapshot, path)
+            header_names = _safetensors_names(snapshot, path)
         except (OSError, ValueError) as exc:
             errors.append(f"{path}: {exc}")
             continue
-        st_names.setdefault(folder, set()).update(names)
+        st_names.setdefault(folder, set()).update(header_names)
         st_files.setdefault(folder, []).append(path)
     coverage: list[PickleCoverage] = []
     for path in pickles:
@@ -146,7 +146,7 @@ def weight_census(
         missing = sum(1 for n in names if not _matches(n, available))
         if missing == 0:
             status = COVERED
-        elif missing <= max(1, len(names) // 20):
+        elif missing <= len(names) // 20:
             status = PARTIAL
         else:
             status = NOT_COVERED
@@ -165,7 +165,7 @@ def _matches(name: str, available: set[str]) -> bool:
     if name in available:
         return True
     # checkpoints wrap the state dict ("model.", "state_dict.", "module." for DDP)
-    head, _, rest = name.partition(".")
+    _, _, rest = name.partition(".")
     return bool(rest) and rest in available
 
 
@@ -209,7 +209,9 @@ def pickle_tensor_names(
     for scan in scans:
         names.extend(scan.tensor_names)
     if not names and any(
-        i.qualname.startswith(("torch._utils._rebuild_", "torch.nn.")) for s in scans for i in s.imports
+        i.qualname.startswith(("torch._utils._rebuild_", "torch.nn."))
+        for s in scans
+        for i in s.imports
     ):
         return None  # tensors inside objects (whole-module pickle): names not cheaply known
     return tuple(dict.fromkeys(names))

@@ -74,6 +74,10 @@ def classify_bytes(path: str, head: bytes, size: int) -> FileKind:
         return FileKind.SAFETENSORS
     if len(head) > 262 and head[257:262] == b"ustar":
         return FileKind.TAR
+    if suffix == ".joblib" and head[:2] in (b"\x78\x01", b"\x78\x5e", b"\x78\x9c", b"\x78\xda"):
+        return FileKind.JOBLIB  # joblib's zlib compression (no container header)
+    if suffix == ".joblib" and head.startswith((b"\x5d\x00\x00", b"\x04\x22\x4d\x18")):
+        return FileKind.JOBLIB  # joblib's lzma (alone format) / lz4 compression
     if head[:3] in (b"\x1f\x8b\x08", b"BZh") or head.startswith(b"\xfd7zXZ\x00"):
         # compressed streams: tarballs, joblib compressed pickles, legacy archives
         return FileKind.JOBLIB if suffix == ".joblib" else FileKind.TAR

@@ -60,7 +60,9 @@ def analyze_container(
     with mapped(stream, size, limits.max_pickle_bytes) as buf:
         if buf is None:
             errors.append(
-                ScanError(path, ANALYZER, "file too large to read without a file handle", "too-large")
+                ScanError(
+                    path, ANALYZER, "file too large to read without a file handle", "too-large"
+                )
             )
             return findings, errors
         if kind in (FileKind.TORCH_ZIP, FileKind.NUMPY_ZIP, FileKind.ZIP, FileKind.KERAS):
@@ -155,7 +157,14 @@ def zip_members(buf: Any) -> list[Member]:
     """Members from the central directory (``zipfile`` parses it; nothing is extracted)."""
     with zipfile.ZipFile(_BufferFile(buf)) as zf:
         return [
-            Member(i.filename, i.compress_type, i.compress_size, i.file_size, i.header_offset, i.flag_bits)
+            Member(
+                i.filename,
+                i.compress_type,
+                i.compress_size,
+                i.file_size,
+                i.header_offset,
+                i.flag_bits,
+            )
             for i in zf.infolist()
         ]
 
@@ -164,7 +173,14 @@ def scan_zip(path: str, buf: Any, *, limits: Limits, depth: int = 0) -> list[Fin
     findings: list[Finding] = []
     try:
         members = zip_members(buf)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+    ) as exc:
         return [
             _finding(
                 RULE_ZIP_MALFORMED,
@@ -332,9 +348,10 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
     name_len, extra_len = fields[9], fields[10]
     data_start = start + _LOCAL_HEADER.size + name_len + extra_len
     local_name = bytes(buf[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + name_len])
-    if local_name.decode("utf-8", "replace") != member.name and local_name.decode(
-        "cp437", "replace"
-    ) != member.name:
+    if (
+        local_name.decode("utf-8", "replace") != member.name
+        and local_name.decode("cp437", "replace") != member.name
+    ):
         raise _MemberError(
             f"local header names {local_name[:80]!r}, the directory names {member.name!r}"
         )
@@ -537,23 +554,23 @@ def _decompressor(kind: str) -> Callable[[bytes, int], bytes] | None:
 
     if kind in ("gzip", "zlib"):
         obj = zlib.decompressobj(16 + zlib.MAX_WBITS if kind == "gzip" else zlib.MAX_WBITS)
-        return lambda data, cap: obj.decompress(obj.unconsumed_tail + data, cap)
+        return lambda data, cap: b"" if obj.eof else obj.decompress(obj.unconsumed_tail + data, cap)
     if kind == "bz2":
         import bz2
 
         bzo = bz2.BZ2Decompressor()
-        return lambda data, cap: bzo.decompress(data, cap)
+        return lambda data, cap: b"" if bzo.eof else bzo.decompress(data, cap)
     if kind in ("xz", "lzma"):
         import lzma
 
         lzo = lzma.LZMADecompressor(lzma.FORMAT_XZ if kind == "xz" else lzma.FORMAT_ALONE)
-        return lambda data, cap: lzo.decompress(data, cap)
+        return lambda data, cap: b"" if lzo.eof else lzo.decompress(data, cap)
     try:
-        import lz4.frame  # type: ignore[import-not-found]
+        import lz4.frame
     except ImportError:
         return None
     lz = lz4.frame.LZ4FrameDecompressor()
-    return lambda data, cap: bytes(lz.decompress(data, cap))
+    return lambda data, cap: b"" if lz.eof else bytes(lz.decompress(data, cap))
 
 
 def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) -> Out:
@@ -564,7 +581,9 @@ def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) ->
     decompress = _decompressor(kind)
     if decompress is None:
         return [], [
-            ScanError(path, ANALYZER, f"{kind}-compressed pickle: install lz4 to scan it", "missing-extra")
+            ScanError(
+                path, ANALYZER, f"{kind}-compressed pickle: install lz4 to scan it", "missing-extra"
+            )
         ]
     cap = limits.max_archive_member_bytes
     size = len(buf)
@@ -576,15 +595,17 @@ def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) ->
             while pos < size:
                 chunk = bytes(buf[pos : pos + (1 << 20)])
                 pos += len(chunk)
-                room = cap + 1 - written
-                out = decompress(chunk, room)
+                step = 1 << 22  # bounded output per call: memory stays flat
+                out = decompress(chunk, min(step, cap + 1 - written))
                 # drain what the cap held back
                 while out:
                     tmp.write(out)
                     written += len(out)
                     if written > cap:
                         break
-                    out = decompress(b"", cap + 1 - written)
+                    if written > limits.max_archive_ratio * max(pos, 1 << 16):
+                        break
+                    out = decompress(b"", min(step, cap + 1 - written))
                 if written > cap:
                     problem = f"decompresses past {cap} bytes (limit)"
                     break
@@ -613,7 +634,9 @@ def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) ->
         with mmap.mmap(tmp.fileno(), 0, access=mmap.ACCESS_READ) as inner:
             scans = scan_pickles(inner, limits=limits)
             findings += [
-                dataclasses.replace(f, location=dataclasses.replace(f.location, path=f"{path}!{kind}"))
+                dataclasses.replace(
+                    f, location=dataclasses.replace(f.location, path=f"{path}!{kind}")
+                )
                 for f in findings_for_scans(path, scans)
             ]
     return findings, []

@@ -23,15 +23,12 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanError, Severity
 from ..rules import pickle_rules as rules
 from .base import AnalysisContext, AnalyzerOutput
-
-if TYPE_CHECKING:
-    pass
 
 ANALYZER = "pickle"
 VERSION = "1.0"
@@ -174,12 +171,8 @@ class _Malformed(Exception):
 MARK = _Mark()
 
 
-class Buffer(Protocol):
-    def __getitem__(self, index: Any) -> Any: ...
-
-    def __len__(self) -> int: ...
-
-    def find(self, sub: bytes, start: int = ..., end: int = ...) -> int: ...
+# bytes, bytearray or mmap: indexable, sliceable, with ``find``; struct reads from it directly
+Buffer = Any
 
 
 # --------------------------------------------------------------------------- the machine
@@ -259,7 +252,7 @@ class _Machine:
         self.joblib_arrays = 0
 
     # The loop is one function with local state: this is the hot path.
-    def run(self, start: int, end: int) -> PickleScan:  # noqa: C901
+    def run(self, start: int, end: int) -> PickleScan:
         buf = self.buf
         stack: list[Any] = []
         metastack: list[list[Any]] = []
@@ -1041,17 +1034,23 @@ def findings_for_scans(
             rule = RULE_DENIED_CALL if invoked else RULE_DENIED_NAME
             severity = verdict.severity if invoked else min(verdict.severity, Severity.HIGH)
             confidence = Confidence.HIGH if invoked else Confidence.MEDIUM
-            action = f"calls {qualname}" if invoked else f"imports {qualname} (not called by an opcode)"
+            action = (
+                f"calls {qualname}" if invoked else f"imports {qualname} (not called by an opcode)"
+            )
             message = f"{context}pickle {action}: {verdict.reason}"
         elif verdict.category == "unknown-dangerous":
             rule, severity, confidence = RULE_UNKNOWN_DANGEROUS, verdict.severity, Confidence.MEDIUM
-            message = f"{context}pickle {'calls' if invoked else 'imports'} {qualname}: {verdict.reason}"
+            message = (
+                f"{context}pickle {'calls' if invoked else 'imports'} {qualname}: {verdict.reason}"
+            )
         elif verdict.category == "extension":
             rule, severity, confidence = RULE_EXTENSION, verdict.severity, Confidence.MEDIUM
             message = f"{context}pickle uses {first.opcode}: {verdict.reason}"
         else:
             rule, severity, confidence = RULE_UNKNOWN, verdict.severity, Confidence.MEDIUM
-            message = f"{context}pickle {'calls' if invoked else 'imports'} {qualname}: {verdict.reason}"
+            message = (
+                f"{context}pickle {'calls' if invoked else 'imports'} {qualname}: {verdict.reason}"
+            )
         out.append(
             Finding(
                 rule_id=rule,
@@ -1076,7 +1075,9 @@ def findings_for_scans(
                 f"class(es) ({shown}); requires the classes to import, no other code named",
                 severity=Severity.LOW,
                 confidence=Confidence.HIGH,
-                location=Location(path, offset=at_offset if at_offset is not None else class_sites[0][0].offset),
+                location=Location(
+                    path, offset=at_offset if at_offset is not None else class_sites[0][0].offset
+                ),
                 cwe=(rules.CWE_DESERIALIZATION,),
                 snippet=names[0],
                 evidence=tuple(names[:50]),
@@ -1122,7 +1123,9 @@ def _scan_level_findings(
                 message=f"{context}pickle {message}: {anomaly.detail}",
                 severity=severity,
                 confidence=Confidence.MEDIUM,
-                location=Location(path, offset=at_offset if at_offset is not None else anomaly.offset),
+                location=Location(
+                    path, offset=at_offset if at_offset is not None else anomaly.offset
+                ),
                 cwe=(rules.CWE_DESERIALIZATION,),
                 snippet=anomaly.kind,
                 evidence=(f"offset {anomaly.offset}",),
@@ -1131,8 +1134,10 @@ def _scan_level_findings(
     for nested in scan.nested:
         where = f"offset {nested.data_offset}" if nested.data_offset is not None else "built data"
         inner_context = f"{context}nested pickle ({where}, loaded by {nested.loader}): "
-        inner_at = at_offset if at_offset is not None else (
-            None if nested.data_offset is not None else nested.offset
+        inner_at = (
+            at_offset
+            if at_offset is not None
+            else (None if nested.data_offset is not None else nested.offset)
         )
         out.extend(
             findings_for_scans(
@@ -1192,7 +1197,9 @@ class PickleAnalyzer:
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
         return kind in self.kinds
 
-    def analyze_file(self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind) -> AnalyzerOutput:
+    def analyze_file(
+        self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
+    ) -> AnalyzerOutput:
         from .containers import analyze_container
 
         with ctx.snapshot.store.open(entry.path) as stream:
@@ -1236,7 +1243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if kind is FileKind.ZIP:
                     kind = sniff_zip_kind(stream, path)
                     stream.seek(0)
-                findings, errors = analyze_container(path, stream, kind, limits=DEFAULT_LIMITS, size=size)
+                findings, errors = analyze_container(
+                    path, stream, kind, limits=DEFAULT_LIMITS, size=size
+                )
         except OSError as exc:
             print(f"{path}: cannot read: {exc}", file=sys.stderr)
             failed = True
@@ -1264,7 +1273,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         for f in findings:
             offset = f" @{f.location.offset}" if f.location.offset is not None else ""
-            print(f"{f.severity.label.upper():8} {f.location.path}{offset} [{f.rule_id}] {f.message}")
+            print(
+                f"{f.severity.label.upper():8} {f.location.path}{offset} [{f.rule_id}] {f.message}"
+            )
         for e in errors:
             print(f"ERROR    {e.path} [{e.kind}] {e.message}")
             failed = True

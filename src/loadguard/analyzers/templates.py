@@ -31,12 +31,14 @@ RULE_UNREADABLE = "LG-TPL-006"
 
 CWE_TEMPLATE = "CWE-1336"
 CWE_DOS = "CWE-400"
-TEMPLATE_JSON_NAMES = frozenset({"tokenizer_config.json", "chat_template.json", "processor_config.json"})
+TEMPLATE_JSON_NAMES = frozenset(
+    {"tokenizer_config.json", "chat_template.json", "processor_config.json"}
+)
 HUGE_LOOP = 100_000
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _DUNDER = re.compile(r"__[A-Za-z][A-Za-z0-9_]*?__")
-_PRIVATE = re.compile(r"\.\s*_[A-Za-z_]|\[\s*['\"]_[A-Za-z_]")
+_PRIVATE = re.compile(r"\.\s*_(?!_)[A-Za-z]|\[\s*['\"]_(?!_)[A-Za-z]")
 _MRO = re.compile(r"\bmro\s*\(|\.\s*mro\b")
 _GLOBAL_HANDLE = re.compile(
     r"\b(lipsum|cycler|joiner|namespace|range|dict|self|config|request|url_for|"
@@ -162,7 +164,9 @@ class TemplateAnalyzer:
         base = entry.path.rsplit("/", 1)[-1]
         return base.endswith(".jinja") or base in TEMPLATE_JSON_NAMES
 
-    def analyze_file(self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind) -> AnalyzerOutput:
+    def analyze_file(
+        self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
+    ) -> AnalyzerOutput:
         data = ctx.read_text_bytes(entry.path)
         if entry.path.endswith(".jinja"):
             text = data.decode("utf-8", "replace")

@@ -51,7 +51,9 @@ RULE_KERAS_CUSTOM = "LG-KERAS-004"
 
 SAFETENSORS_MAX_HEADER = 100_000_000
 LFS_POINTER = b"version https://git-lfs"
-DATA_ONLY_SUFFIXES = frozenset({".safetensors", ".gguf", ".onnx", ".npy", ".npz", ".msgpack", ".h5"})
+DATA_ONLY_SUFFIXES = frozenset(
+    {".safetensors", ".gguf", ".onnx", ".npy", ".npz", ".msgpack", ".h5"}
+)
 DTYPE_BITS = {
     "BOOL": 8,
     "U8": 8,
@@ -143,7 +145,9 @@ def read_safetensors_header(stream: BinaryIO, size: int) -> SafetensorsHeader:
     stream.seek(0)
     head = stream.read(8)
     if len(head) < 8:
-        return SafetensorsHeader({}, None, (f"file of {size} bytes is shorter than the 8-byte length",))
+        return SafetensorsHeader(
+            {}, None, (f"file of {size} bytes is shorter than the 8-byte length",)
+        )
     (length,) = struct.unpack("<Q", head)
     if length > SAFETENSORS_MAX_HEADER:
         return SafetensorsHeader(
@@ -257,7 +261,19 @@ def safetensors_findings(path: str, stream: BinaryIO, size: int) -> list[Finding
 
 # --------------------------------------------------------------------------- GGUF
 
-_GGUF_SCALARS = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
+_GGUF_SCALARS = {
+    0: "<B",
+    1: "<b",
+    2: "<H",
+    3: "<h",
+    4: "<I",
+    5: "<i",
+    6: "<f",
+    7: "<?",
+    10: "<Q",
+    11: "<q",
+    12: "<d",
+}
 MAX_GGUF_KV = 1_000_000
 
 
@@ -288,7 +304,9 @@ class _Reader:
         return int(struct.unpack("<Q", self.take(8))[0])
 
 
-def read_gguf_metadata(buf: Any, *, keep: tuple[str, ...] = ("tokenizer.chat_template",)) -> dict[str, Any]:
+def read_gguf_metadata(
+    buf: Any, *, keep: tuple[str, ...] = ("tokenizer.chat_template",)
+) -> dict[str, Any]:
     """Key/value metadata; string values are kept only for keys starting with ``keep``."""
     r = _Reader(buf)
     if r.take(4) != b"GGUF":
@@ -393,7 +411,9 @@ def keras_config_findings(path: str, config: Any, raw_text: str) -> list[Finding
             seen.add((module, name))
             verdict = judge(module, name or "?")
             if verdict.category == "denied":
-                severity = Severity.CRITICAL if verdict.severity >= Severity.CRITICAL else Severity.HIGH
+                severity = (
+                    Severity.CRITICAL if verdict.severity >= Severity.CRITICAL else Severity.HIGH
+                )
             elif verdict.category == "unknown-dangerous":
                 severity = Severity.HIGH
             else:
@@ -518,11 +538,17 @@ def h5_findings(path: str, buf: Any) -> list[Finding]:
     decoder = json.JSONDecoder()
     found_config = False
     while True:
-        hit = buf.find(b'{"class_name"', pos, limit)
+        hit = buf.find(b'"class_name"', pos, limit)
         if hit < 0:
             break
+        # the JSON object opens after the attribute's preceding NUL padding
+        boundary = buf.rfind(b"\x00", max(0, hit - (1 << 20)), hit) + 1
+        brace = buf.find(b"{", boundary, hit)
+        if brace < 0:
+            pos = hit + 1
+            continue
         end = buf.find(b"\x00", hit, min(limit, hit + (16 << 20)))
-        chunk = bytes(buf[hit : end if end > 0 else min(limit, hit + (16 << 20))])
+        chunk = bytes(buf[brace : end if end > 0 else min(limit, hit + (16 << 20))])
         text = chunk.decode("utf-8", "replace")
         try:
             config, used = decoder.raw_decode(text)
@@ -531,7 +557,7 @@ def h5_findings(path: str, buf: Any) -> list[Finding]:
             continue
         found_config = True
         findings += keras_config_findings(f"{path}!model_config", config, text[:used])
-        pos = hit + max(used, 1)
+        pos = brace + max(len(text[:used].encode("utf-8", "replace")), 1)
     if not found_config and re.search(rb'"class_name":\s*"Lambda"', bytes(buf[:limit])):
         findings.append(
             _finding(
@@ -550,7 +576,9 @@ def h5_findings(path: str, buf: Any) -> list[Finding]:
 
 # --------------------------------------------------------------------------- analyzer
 
-WEIGHT_FORMAT_KINDS = frozenset({FileKind.SAFETENSORS, FileKind.GGUF, FileKind.KERAS, FileKind.HDF5})
+WEIGHT_FORMAT_KINDS = frozenset(
+    {FileKind.SAFETENSORS, FileKind.GGUF, FileKind.KERAS, FileKind.HDF5}
+)
 
 
 @dataclass
@@ -561,7 +589,9 @@ class WeightsAnalyzer:
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
         return kind in WEIGHT_FORMAT_KINDS or suffix_of(entry.path) in DATA_ONLY_SUFFIXES
 
-    def analyze_file(self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind) -> AnalyzerOutput:
+    def analyze_file(
+        self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
+    ) -> AnalyzerOutput:
         from .containers import mapped
 
         findings: list[Finding] = []
@@ -583,7 +613,9 @@ class WeightsAnalyzer:
         with ctx.snapshot.store.open(entry.path) as stream:
             if stream.read(len(LFS_POINTER)) == LFS_POINTER:
                 message = "git-lfs pointer, not the file: its content was not downloaded"
-                return AnalyzerOutput(errors=(ScanError(entry.path, ANALYZER, message, "lfs-pointer"),))
+                return AnalyzerOutput(
+                    errors=(ScanError(entry.path, ANALYZER, message, "lfs-pointer"),)
+                )
             stream.seek(0)
             if kind is FileKind.SAFETENSORS or suffix == ".safetensors":
                 findings += safetensors_findings(entry.path, stream, entry.size)

@@ -260,27 +260,32 @@ BYTES_WRAPPERS = frozenset({"io.BytesIO", "_io.BytesIO"})
 
 # ---------------------------------------------------------------------- allowlists
 
-_TORCH_DTYPES = (
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_TORCH_DTYPES = _words(
     "float32 float float64 double float16 half bfloat16 complex32 complex64 cfloat complex128 "
     "cdouble uint8 uint16 uint32 uint64 int8 int16 short int32 int int64 long bool qint8 quint8 "
     "qint32 quint4x2 quint2x4 float8_e4m3fn float8_e5m2 float8_e4m3fnuz float8_e5m2fnuz "
     "float8_e8m0fnu float4_e2m1fn_x2 bits8 bits16 bits1x8 bits2x4 bits4x2"
-).split()
-_TORCH_LAYOUTS = (
+)
+_TORCH_LAYOUTS = _words(
     "strided sparse_coo sparse_csr sparse_csc sparse_bsr sparse_bsc _mkldnn jagged "
     "contiguous_format channels_last channels_last_3d preserve_format "
     "per_tensor_affine per_channel_affine per_tensor_symmetric per_channel_symmetric "
     "per_channel_affine_float_qparams"
-).split()
-_TORCH_STORAGES = (
+)
+_TORCH_STORAGES = _words(
     "Float Double Half BFloat16 Long Int Short Char Byte Bool ComplexFloat ComplexDouble "
     "QInt8 QUInt8 QInt32 QUInt4x2 QUInt2x4 Untyped Typed"
-).split()
-_NUMPY_SCALARS = (
+)
+_NUMPY_SCALARS = _words(
     "bool_ bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 "
     "longdouble complex64 complex128 clongdouble str_ bytes_ void object_ datetime64 "
     "timedelta64 intc uintc int_ uint longlong ulonglong half single double"
-).split()
+)
 
 PROFILES: dict[str, frozenset[str]] = {
     # plain Python containers and values

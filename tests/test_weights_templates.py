@@ -1,0 +1,104 @@
+"""Chat-template checks: sandbox escapes and denial of service, never rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from loadguard.analyzers.templates import (
+    RULE_ATTR,
+    RULE_DOS,
+    RULE_ESCAPE,
+    RULE_GLOBALS,
+    RULE_OBFUSCATED,
+    TemplateSource,
+    template_findings,
+    templates_in_json,
+)
+from loadguard.engine import scan_snapshot
+from loadguard.model import Severity
+from loadguard.sources.local import snapshot_from_folder
+
+BENIGN = (
+    "{%- set ns = namespace(found=false) -%}"
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'system' -%}{%- set ns.found = true -%}{%- endif -%}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] | trim + '<|im_end|>\\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif -%}"
+    "{{ raise_exception('bad role') if false }}{{ strftime_now('%Y') }}"
+    "{% for i in range(5) %}{{ loop.index0 }}{% endfor %}"
+)
+
+
+def rules(text: str) -> set[str]:
+    return {f.rule_id for f in template_findings("t.jinja", TemplateSource("t", text, 1))}
+
+
+def test_benign_template_is_quiet() -> None:
+    assert rules(BENIGN) == set()
+    # dunders in the literal text outside tags are output, not code
+    assert rules("Explain __init__ methods in Python. {{ messages[0]['content'] }}") == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "rule"),
+    [
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", RULE_ESCAPE),
+        ("{{ cycler.__init__.__globals__.os.popen('id').read() }}", RULE_ESCAPE),
+        ("{{ self._TemplateReference__context }}", RULE_ESCAPE),
+        ("{{ x['_private'] }}", RULE_ESCAPE),
+        ("{{ ().__class__.mro() }}", RULE_ESCAPE),
+        ("{% set g = lipsum|attr('x') %}", RULE_GLOBALS),
+        ("{{ joiner._x }}", RULE_GLOBALS),
+        ("{{ x|attr(name) }}", RULE_ATTR),
+        ("{{ x|attr('_' ~ 'x') }}", RULE_ATTR),
+        ("{{ x|attr('\\x5f\\x5fclass\\x5f\\x5f') }}", RULE_OBFUSCATED),
+        ("{{ x|attr('_'*2 ~ 'class' ~ '_'*2) }}", RULE_OBFUSCATED),
+        ("{{ x|attr('%c'|format(95)) }}", RULE_OBFUSCATED),
+        ("{{ ('__ssalc__'|reverse) }}", RULE_ESCAPE),
+        ("{% for i in range(10000000) %}x{% endfor %}", RULE_DOS),
+        ("{{ 'a' * 100000000 }}", RULE_DOS),
+        ("{% for i in range(10**9) %}{% endfor %}", RULE_DOS),
+    ],
+)
+def test_escapes_and_dos(text: str, rule: str) -> None:
+    assert rule in rules(text)
+
+
+def test_severity_and_line() -> None:
+    text = "line1\n{{ ok }}\n{{ x.__class__ }}\n"
+    (finding,) = template_findings("chat_template.jinja", TemplateSource("default", text, 1))
+    assert finding.severity is Severity.HIGH and finding.location.line == 3
+    assert "CWE-1336" in finding.cwe
+
+
+def test_json_templates_string_and_list() -> None:
+    doc = {
+        "chat_template": [
+            {"name": "default", "template": "a"},
+            {"name": "rag", "template": "{{ x.__y__ }}"},
+        ]
+    }
+    sources = templates_in_json(json.dumps(doc).encode())
+    assert [s.name for s in sources] == ["chat_template.default", "chat_template.rag"]
+    assert templates_in_json(b'{"chat_template": "x"}')[0].text == "x"
+    assert templates_in_json(b"[1]") == []
+
+
+def test_engine_runs_templates_on_repo_files(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "additional_chat_templates").mkdir(parents=True)
+    (root / "config.json").write_text("{}")
+    (root / "tokenizer_config.json").write_text(json.dumps({"chat_template": BENIGN}))
+    (root / "chat_template.jinja").write_text(BENIGN)
+    (root / "additional_chat_templates" / "tools.jinja").write_text(
+        "{{ lipsum.__globals__['os'] }}"
+    )
+    (root / "chat_template.json").write_text("{not json")
+    result = scan_snapshot(snapshot_from_folder(root))
+    paths = {f.location.path for f in result.findings if f.analyzer == "templates"}
+    assert paths == {"additional_chat_templates/tools.jinja"}
+    assert any(e.path == "chat_template.json" and e.kind == "parse" for e in result.errors)
