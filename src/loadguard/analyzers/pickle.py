@@ -875,6 +875,8 @@ def _describe(value: Any) -> str:
         return value.what
     if isinstance(value, _Mark):
         return "a mark"
+    if isinstance(value, (list, tuple, dict)):
+        return f"a {type(value).__name__} of {len(value)} items"
     text = repr(value)
     return text if len(text) <= 60 else f"{type(value).__name__} value"
 
@@ -1182,6 +1184,7 @@ PICKLE_FILE_KINDS = frozenset(
         FileKind.JOBLIB,
         FileKind.NUMPY,
         FileKind.NUMPY_ZIP,
+        FileKind.ZIP,
     }
 )
 

@@ -226,6 +226,13 @@ DENY: dict[str, DenyRule] = {
     "cPickle": _NESTED,
     "dill": _NESTED,
     "cloudpickle": _NESTED,
+    # dill/cloudpickle rebuild functions from code objects: code execution by design
+    "dill._dill": _CODE,
+    "cloudpickle.cloudpickle": _CODE,
+    "cloudpickle.cloudpickle_fast": _CODE,
+    "cloudpickle.loads": _NESTED,
+    "dill.loads": _NESTED,
+    "dill._dill.loads": _NESTED,
     "shelve": _NESTED,
     "joblib.load": _NESTED,
     "joblib.numpy_pickle.load": _NESTED,
