@@ -15,7 +15,7 @@ from typing import Protocol
 from .analyzers import DEFAULT_ANALYZERS, load_analyzer
 from .analyzers.base import AnalysisContext, AnalyzerOutput, FileAnalyzer, SnapshotAnalyzer
 from .detect import build_plan
-from .errors import LoadguardError, MissingExtra
+from .errors import ARCHIVE_ERRORS, LoadguardError, MissingExtra
 from .filekinds import classify_all
 from .limits import DEFAULT_LIMITS, Limits
 from .model import (
@@ -168,7 +168,7 @@ def _guarded(name: str, path: str, run: object) -> AnalyzerOutput:
     try:
         result: AnalyzerOutput = run()  # type: ignore[operator]
         return result
-    except (OSError, LoadguardError) as exc:
+    except (OSError, LoadguardError, *ARCHIVE_ERRORS) as exc:
         return AnalyzerOutput(errors=(ScanError(path, name, f"cannot read: {exc}", "unreadable"),))
     except RecursionError:
         return AnalyzerOutput(
