@@ -31,6 +31,7 @@ DETECTORS: tuple[tuple[str, Callable[[DetectContext], Detection]], ...] = (
     ("modelscope", modelscope.detect),
     ("weights", weights.detect),
     ("trust-keys", trust_keys.detect),
+    ("compiled", compiled.detect),
 )
 
 
