@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileKind, LoadPlan, ScanError, Snapshot
 from . import (
+    compiled,
     diffusers,
     mmengine,
     modelscope,
