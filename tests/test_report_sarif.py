@@ -6,11 +6,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from report_samples import COMMIT, backdoor_result, clean_result
 
 from loadguard.api import iter_scan
 from loadguard.model import ScanError, ScanResult
 from loadguard.report.sarif import SuppressedFinding, results_to_sarif, sarif_dumps
+from report_samples import COMMIT, backdoor_result, clean_result
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "repos"
