@@ -8,17 +8,20 @@ copies across repos share one tree.
 from __future__ import annotations
 
 import ast
+import contextlib
+import gc
 import hashlib
 import re
 import sys
 import warnings
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 _PY2_HINTS = re.compile(
     rb"^\s*(print\s+[\"'\w]|exec\s+[\"'\w]|except\s+\w+\s*,\s*\w+\s*:)", re.MULTILINE
 )
-_CACHE_SIZE = 4096
+_CACHE_SIZE = 128
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,25 @@ def decode_source(data: bytes) -> str:
         return data.decode("utf-8", "surrogateescape")
 
 
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Parse without the cyclic GC, then move the new (acyclic) tree out of its reach.
+
+    Trees are kept in the cache; letting every collection re-trace thousands of
+    cached nodes made parsing 2-4x slower than the bare ``ast.parse`` floor.
+    AST nodes hold no reference cycles, so reference counting still frees
+    them when the cache drops them.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def _parse_uncached(data: bytes, filename: str, digest: str) -> ParsedModule | ParseFailure:
     if b"\x00" in data:
         return ParseFailure("parse", "source contains NUL bytes")
@@ -81,7 +103,7 @@ def _parse_uncached(data: bytes, filename: str, digest: str) -> ParsedModule | P
     except Exception as exc:
         return ParseFailure("encoding", f"cannot decode source: {exc}")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _gc_paused():
             warnings.simplefilter("ignore")  # invalid escape sequences etc.
             tree = ast.parse(text, filename=filename, type_comments=False)
     except SyntaxError as exc:
@@ -93,6 +115,22 @@ def _parse_uncached(data: bytes, filename: str, digest: str) -> ParsedModule | P
     except (ValueError, OverflowError) as exc:
         return ParseFailure("parse", str(exc))
     return ParsedModule(tree=tree, text=text, sha256=digest)
+
+
+_BODY_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def iter_statements(tree: ast.AST) -> Iterator[ast.stmt]:
+    """Every statement, nested ones included, without visiting expressions (fast)."""
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            yield node
+        for name in _BODY_FIELDS:
+            children = getattr(node, name, None)
+            if children:
+                stack.extend(reversed(children))
 
 
 def recursion_headroom(depth: int) -> None:

@@ -22,7 +22,7 @@ from ..model import (
     Severity,
     Snapshot,
 )
-from ..pyparse import ParsedModule, ParseFailure, parse_python
+from ..pyparse import ParsedModule, ParseFailure, iter_statements, parse_python
 
 
 @dataclass
@@ -180,7 +180,7 @@ class DetectContext:
     def _imports_of(self, path: str, parsed: ParsedModule, absolute_root: bool) -> list[str]:
         folder = posixpath.dirname(path)
         found: list[str] = []
-        for node in ast.walk(parsed.tree):
+        for node in iter_statements(parsed.tree):
             if isinstance(node, ast.ImportFrom):
                 if node.level:
                     base = folder
