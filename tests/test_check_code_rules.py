@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from loadguard.cli import main
-from loadguard.consumer import check_code, check_source
+from loadguard.consumer import check_code, check_paths, check_source
 from loadguard.model import ScanError, Severity
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -206,3 +206,19 @@ def test_scan_error_type_is_shared() -> None:
     errors: list[ScanError] = []
     assert check_source(b"\x00\x01 not python", "x.py", errors) == []
     assert errors and errors[0].stage == "check-code"
+
+
+def test_files_from_pre_commit_are_one_project(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("import torch\ntorch.load('w.pt')\n")
+    (tmp_path / "b.py").write_text("import pickle\npickle.load(f)\n")
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.py"
+    outside.write_text("import torch\ntorch.load('x')\n")
+    (tmp_path / "link.py").symlink_to(outside)
+    report = check_paths(
+        [tmp_path / "pkg" / "a.py", tmp_path / "b.py", tmp_path / "link.py"], tmp_path
+    )
+    assert sorted(f.location.path for f in report.findings) == ["b.py", "pkg/a.py"]
+    assert [(e.path, e.kind) for e in report.errors] == [("link.py", "symlink-escape")]
+    single = check_paths([tmp_path / "pkg"], tmp_path)
+    assert [f.location.path for f in single.findings] == ["a.py"]

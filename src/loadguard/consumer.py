@@ -162,7 +162,11 @@ class ConsumerReport:
         )
         return ScanResult(
             snapshot=SnapshotIdentity(
-                Platform.LOCAL, self.root.name or str(self.root), None, False, str(self.root)
+                Platform.LOCAL,
+                self.root.resolve().name or str(self.root),
+                None,
+                False,
+                str(self.root),
             ),
             plan=LoadPlan(loaders=(), entry_points=(), executed_files=()),
             findings=self.findings,
@@ -190,12 +194,32 @@ def iter_python_files(root: Path, limits: Limits = DEFAULT_LIMITS) -> Iterator[P
 
 
 def check_code(root: Path, limits: Limits = DEFAULT_LIMITS) -> ConsumerReport:
+    """Check one project folder (paths relative to it) or one file."""
+    base = root if root.is_dir() else root.parent
+    return _check(base, list(iter_python_files(root, limits)), limits)
+
+
+def check_paths(
+    paths: Sequence[Path], base: Path, limits: Limits = DEFAULT_LIMITS
+) -> ConsumerReport:
+    """Check files and folders as one project rooted at ``base`` (pre-commit passes files)."""
+    if len(paths) == 1 and paths[0].is_dir():
+        return check_code(paths[0], limits)
+    files: list[Path] = []
+    for path in paths:
+        files.extend(iter_python_files(path, limits))
+    return _check(base, files, limits)
+
+
+def _check(base: Path, paths: Sequence[Path], limits: Limits) -> ConsumerReport:
     findings: list[Finding] = []
     errors: list[ScanError] = []
     files = 0
-    base = root if root.is_dir() else root.parent
-    for path in iter_python_files(root, limits):
-        rel = path.relative_to(base).as_posix()
+    for path in paths:
+        try:
+            rel = path.absolute().relative_to(base.absolute()).as_posix()
+        except ValueError:
+            rel = path.as_posix()
         files += 1
         try:
             if path.is_symlink() and not path.resolve().is_relative_to(base.resolve()):
@@ -213,7 +237,7 @@ def check_code(root: Path, limits: Limits = DEFAULT_LIMITS) -> ConsumerReport:
             continue
         findings.extend(check_source(data, rel, errors))
     findings.sort(key=lambda f: (-f.severity, f.location.path, f.location.line or 0))
-    return ConsumerReport(root, tuple(findings), tuple(errors), files)
+    return ConsumerReport(base, tuple(findings), tuple(errors), files)
 
 
 def check_source(data: bytes, path: str, errors: list[ScanError] | None = None) -> list[Finding]:

@@ -51,7 +51,7 @@ def check_code(
     downloaded files, and snapshot_download without allow_patterns. Each finding
     says how to fix it. Exit codes as for scan: 0 pass, 1 violation, 2 error.
     """
-    from ..consumer import check_code as run_check
+    from ..consumer import check_paths
     from ..errors import PolicyError
     from ..policy import apply_policy, choose_policy, load_baseline
 
@@ -60,7 +60,8 @@ def check_code(
         baseline = load_baseline(baseline_path) if baseline_path is not None else None
     except PolicyError as exc:
         raise click.UsageError(str(exc)) from exc
-    reports = [run_check(path) for path in (paths or (Path("."),))]
+    report = check_paths(list(paths or (Path("."),)), Path.cwd())
+    reports = [report]
     gate = apply_policy(policy, [r.to_result() for r in reports], baseline=baseline)
     if fmt == "json":
         from ..report.json import dumps, results_to_document
