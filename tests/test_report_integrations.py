@@ -85,6 +85,28 @@ def test_policy_and_baseline_inputs(tmp_path: Path) -> None:
         tmp_path, LG_TARGETS=str(EXAMPLES / "hf-cross-repo"), LG_POLICY=str(policy)
     )
     assert code == 0 and outputs["exit-code"] == "0"
+    baseline = tmp_path / "accepted.json"
+    target = str(EXAMPLES / "hf-cross-repo")
+    written = CliRunner().invoke(
+        main,
+        [
+            "scan",
+            target,
+            "--preset",
+            "balanced",
+            "--write-baseline",
+            str(baseline),
+            "--baseline-reason",
+            "reviewed",
+        ],
+    )
+    assert written.exit_code == 0
+    code, outputs, sarif, _ = _run_action(
+        tmp_path, LG_TARGETS=target, LG_PRESET="balanced", LG_BASELINE=str(baseline)
+    )
+    assert outputs["exit-code"] == "0"
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert results and all("suppressions" in r for r in results)
 
 
 def test_loadguard_failing_early_leaves_a_valid_sarif(tmp_path: Path) -> None:

@@ -623,7 +623,9 @@ def _failures(policy: Policy, kept: list[Finding]) -> list[str]:
         where = finding.location.path + (
             f":{finding.location.line}" if finding.location.line else ""
         )
-        reasons.append(f"{finding.rule_id} ({finding.severity.label}) at {where}")
+        summary = finding.message.split(". ", 1)[0]
+        summary = summary if len(summary) <= 120 else summary[:117] + "..."
+        reasons.append(f"{finding.rule_id} ({finding.severity.label}) at {where}: {summary}")
     return list(dict.fromkeys(reasons))
 
 
