@@ -148,3 +148,53 @@ def test_sarif_from_the_example_corpus_validates(validator: jsonschema.Draft4Val
         for r in log["runs"][0]["results"]
     ]
     assert uris and all(u.startswith("examples/repos/") for u in uris)
+
+
+def test_repository_level_findings_point_at_the_repository(tmp_path: Path) -> None:
+    from loadguard.policy import gate_result, preset
+
+    repo_dir = tmp_path / "models" / "bert"
+    repo_dir.mkdir(parents=True)
+    result = backdoor_result(repo_dir)
+    unpinned = _unpin(result)
+    gated = gate_result(preset("strict"), unpinned).result
+    log = results_to_sarif([gated], root=tmp_path)
+    pol = next(r for r in log["runs"][0]["results"] if r["ruleId"] == "LG-POL-002")
+    assert pol["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "models/bert"
+    top = results_to_sarif(
+        [gate_result(preset("strict"), _unpin(clean_result())).result], root=tmp_path
+    )
+    uris = [
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        for r in top["runs"][0]["results"]
+    ]
+    assert uris == ["."]
+
+
+def _unpin(result: ScanResult) -> ScanResult:
+    import dataclasses
+
+    return dataclasses.replace(result, snapshot=dataclasses.replace(result.snapshot, revision=None))
+
+
+def test_expired_baseline_entries_are_notifications(
+    validator: jsonschema.Draft4Validator, tmp_path: Path
+) -> None:
+    from datetime import date, timedelta
+
+    from loadguard.policy import apply_policy, build_baseline, preset
+    from loadguard.report.gate_view import gate_sarif
+
+    result = backdoor_result()
+    today = date(2026, 11, 22)
+    baseline = build_baseline(
+        apply_policy(preset("balanced"), [result]).repos, reason="old", expires=today, today=today
+    )
+    gate = apply_policy(
+        preset("balanced"), [result], baseline=baseline, today=today + timedelta(days=2)
+    )
+    log = gate_sarif(gate, root=tmp_path)
+    _validate(validator, log)
+    notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert sum(n["descriptor"]["id"] == "baseline/expired" for n in notes) == len(result.findings)
+    assert {r["baselineState"] for r in log["runs"][0]["results"]} == {"unchanged"}

@@ -157,11 +157,9 @@ def scan(
         from rich.console import Console
 
         from ..report.gate_view import print_gate
-        from ..report.text import print_results
 
         def render(console: Console) -> None:
-            print_results(console, results, source_errors, minimum=minimum, show_reach=show_reach)
-            print_gate(console, gate, facts)
+            print_gate(console, gate, facts, minimum=minimum, show_reach=show_reach)
 
         if output is not None:
             with output.open("w", encoding="utf-8") as handle:

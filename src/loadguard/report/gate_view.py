@@ -19,9 +19,11 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from ..advice import RepoFacts, SafeLoadAdvice, advice_for
+from ..model import Severity
 from ..policy import Gate, GateVerdict, RepoGate
 from .json import clean, results_to_document
 from .sarif import SuppressedFinding, results_to_sarif
+from .text import render_result, render_summary
 
 FactsMap = Mapping[tuple[str, str], RepoFacts]
 GATE_STYLE = {
@@ -75,6 +77,21 @@ def gate_sarif(gate: Gate, *, root: Path | None = None) -> dict[str, Any]:
     )
     run = log["runs"][0]
     run["properties"]["gate"] = gate.to_dict()
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    for repo in gate.repos:
+        for entry in repo.expired:
+            notes.append(
+                {
+                    "level": "warning",
+                    "message": {
+                        "text": f"baseline entry for {entry.rule_id} at {clean(entry.path)} "
+                        f"expired on {entry.expires.isoformat()} (reason was: "
+                        f"{clean(entry.reason)}); the finding is reported again"
+                    },
+                    "descriptor": {"id": "baseline/expired"},
+                    "properties": {"repository": clean(repo.result.snapshot.repo_id)},
+                }
+            )
     for props, repo in zip(run["properties"]["repositories"], gate.repos):
         props["gate"] = repo.verdict.value
         props["gateReasons"] = [clean(r) for r in repo.reasons]
@@ -103,41 +120,23 @@ def render_advice(advice: SafeLoadAdvice) -> Panel:
     return Panel(Group(*parts), title=title, title_align="left", border_style="blue")
 
 
-def print_gate(console: Console, gate: Gate, facts: FactsMap | None = None) -> None:
+def print_gate(
+    console: Console,
+    gate: Gate,
+    facts: FactsMap | None = None,
+    *,
+    minimum: Severity = Severity.LOW,
+    show_reach: bool = False,
+) -> None:
+    """The terminal view: per repository the scan panel, the safe load, the gate; then totals."""
     for repo in gate.repos:
-        snap = repo.result.snapshot
+        console.print(render_result(repo.result, minimum=minimum, show_reach=show_reach))
         console.print(render_advice(advice_of(repo, facts)))
-        line = Text.assemble(
-            ("gate ", "bold"),
-            (f"{repo.verdict.value.upper()} ", GATE_STYLE[repo.verdict]),
-            (clean(snap.repo_id), "bold"),
-            (f"  policy {gate.policy.name}", "dim"),
-        )
-        console.print(line)
-        for reason in repo.reasons[:20]:
-            console.print(Text("  • " + clean(reason)))
-        if len(repo.reasons) > 20:
-            console.print(Text(f"  … {len(repo.reasons) - 20} more", style="dim"))
-        if repo.suppressed:
-            console.print(
-                Text(f"  {len(repo.suppressed)} finding(s) accepted by the baseline", style="dim")
-            )
-        for entry in repo.expired:
-            console.print(
-                Text(
-                    f"  baseline entry for {entry.rule_id} at {clean(entry.path)} expired on "
-                    f"{entry.expires.isoformat()} (was: {clean(entry.reason)}): reported again",
-                    style="yellow",
-                )
-            )
-        if repo.ignored or repo.disabled:
-            console.print(
-                Text(
-                    f"  {len(repo.ignored)} finding(s) in ignored paths, "
-                    f"{len(repo.disabled)} disabled by the policy",
-                    style="dim",
-                )
-            )
+        _print_repo_gate(console, gate, repo)
+    for error in gate.source_errors:
+        console.print(Text(f"error {clean(error.path)}: {clean(error.message)}", style="magenta"))
+    if len(gate.repos) > 1 or gate.source_errors:
+        console.print(render_summary([r.result for r in gate.repos], gate.source_errors))
     console.print(
         Text.assemble(
             ("exit ", "bold"),
@@ -145,3 +144,40 @@ def print_gate(console: Console, gate: Gate, facts: FactsMap | None = None) -> N
             (f"  ({gate.policy.name} policy; 0 pass, 1 violation, 2 error)", "dim"),
         )
     )
+
+
+def _print_repo_gate(console: Console, gate: Gate, repo: RepoGate) -> None:
+    snap = repo.result.snapshot
+    console.print(
+        Text.assemble(
+            ("gate ", "bold"),
+            (f"{repo.verdict.value.upper()} ", GATE_STYLE[repo.verdict]),
+            (clean(snap.repo_id), "bold"),
+            (f"  policy {gate.policy.name}", "dim"),
+        )
+    )
+    for reason in repo.reasons[:20]:
+        console.print(Text("  • " + clean(reason)))
+    if len(repo.reasons) > 20:
+        console.print(Text(f"  … {len(repo.reasons) - 20} more", style="dim"))
+    if repo.suppressed:
+        console.print(
+            Text(f"  {len(repo.suppressed)} finding(s) accepted by the baseline", style="dim")
+        )
+    for entry in repo.expired:
+        console.print(
+            Text(
+                f"  baseline entry for {entry.rule_id} at {clean(entry.path)} expired on "
+                f"{entry.expires.isoformat()} (was: {clean(entry.reason)}): reported again",
+                style="yellow",
+            )
+        )
+    if repo.ignored or repo.disabled:
+        console.print(
+            Text(
+                f"  {len(repo.ignored)} finding(s) in ignored paths, "
+                f"{len(repo.disabled)} disabled by the policy",
+                style="dim",
+            )
+        )
+    console.print()

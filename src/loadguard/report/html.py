@@ -355,6 +355,10 @@ def _finding_card(f: Finding) -> str:
         False: ("not reached", "dim"),
         None: ("reach unknown", "review"),
     }[f.reachable]
+    # Policy findings are about the repository, not a line the loader reaches.
+    reach_badge = (
+        "" if f.analyzer == "policy" else f'<span class="badge {reach[1]}">{reach[0]}</span>'
+    )
     cwe = " ".join(f'<span class="cwe">{_e(c)}</span>' for c in f.cwe)
     also = (
         f' <span class="dim">also: {_e(", ".join(f.also_reported_by))}</span>'
@@ -385,7 +389,7 @@ def _finding_card(f: Finding) -> str:
     return (
         f'<article class="finding sev-{f.severity.label}" data-sev="{f.severity.label}" data-reached="{str(f.reachable).lower()}">'
         f'<div class="fhead"><span class="badge sev-{f.severity.label}">{f.severity.label}</span>'
-        f' <b>{_e(f.rule_id)}</b> {cwe} <span class="badge {reach[1]}">{reach[0]}</span>'
+        f" <b>{_e(f.rule_id)}</b> {cwe} {reach_badge}"
         f' <span class="dim">{_e(f.analyzer)} · {f.confidence.label} confidence</span>{also}</div>'
         f'<div class="msg">{_e(f.message)}</div><div class="where"><code>{_e(where)}</code></div>'
         f"{witness}{snippet}{evidence}"

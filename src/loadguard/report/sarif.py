@@ -192,8 +192,13 @@ def _prefix(result: ScanResult, root: Path) -> str:
 
 
 def _uri(prefix: str, path: str) -> str:
-    """A relative URI for a repo path; archive members point at the outer archive."""
+    """A relative URI for a repo path; archive members point at the outer archive.
+
+    A repository-level finding (empty path) points at the repository folder.
+    """
     outer = path.split("!", 1)[0]
+    if not outer:
+        return quote(clean(prefix.rstrip("/")) or ".", safe="/-._~!$&'()*+,;=:@")
     raw = clean(prefix + outer)
     # Percent-encode what a URI path may not hold (spaces, %, #, ? ...).
     return quote(raw, safe="/-._~!$&'()*+,;=:@")
