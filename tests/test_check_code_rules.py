@@ -222,3 +222,29 @@ def test_files_from_pre_commit_are_one_project(tmp_path: Path) -> None:
     assert [(e.path, e.kind) for e in report.errors] == [("link.py", "symlink-escape")]
     single = check_paths([tmp_path / "pkg"], tmp_path)
     assert [f.location.path for f in single.findings] == ["a.py"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from transformers import AutoModel\nkw = {'trust_remote_code': True}\n"
+        f"AutoModel.from_pretrained('o/m', revision='{COMMIT}', **kw)\n",
+        "from transformers import AutoModel\ndef load():\n    kw = dict(trust_remote_code=True)\n"
+        f"    return AutoModel.from_pretrained('o/m', revision='{COMMIT}', **kw)\n",
+        "from transformers import pipeline\n"
+        f"pipeline('x', model='o/m', revision='{COMMIT}', model_kwargs={{'trust_remote_code': True}})\n",
+        "from sentence_transformers import SentenceTransformer\nopts = {'trust_remote_code': True}\n"
+        f"SentenceTransformer('o/m', revision='{COMMIT}', config_kwargs=opts)\n",
+    ],
+)
+def test_trust_flag_through_keyword_dicts(source: str) -> None:
+    assert _ids(source) == {"LG-CODE-001"}
+
+
+def test_rebinding_a_keyword_dict_forgets_it() -> None:
+    source = (
+        "from transformers import AutoModel\nkw = {'trust_remote_code': True}\nkw = load_opts()\n"
+        "AutoModel.from_pretrained('o/m', **kw)\n"
+    )
+    # Opaque **kw: neither the trust flag nor a missing revision can be claimed.
+    assert _ids(source) == set()

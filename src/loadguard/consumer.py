@@ -262,6 +262,8 @@ class _Checker(ast.NodeVisitor):
         self.text = text
         self.aliases: dict[str, str] = {}
         self.tainted: list[set[str]] = [set()]
+        # name -> keyword arguments of a dict literal / dict(...) bound to it, per scope
+        self.kwdicts: list[dict[str, dict[str, ast.expr]]] = [{}]
         self.findings: list[Finding] = []
 
     # ---------------------------------------------------------------- imports and scopes
@@ -282,7 +284,9 @@ class _Checker(ast.NodeVisitor):
 
     def _scoped(self, node: ast.AST) -> None:
         self.tainted.append(set())
+        self.kwdicts.append({})
         self.generic_visit(node)
+        self.kwdicts.pop()
         self.tainted.pop()
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
@@ -293,6 +297,13 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Assign(self, node: ast.Assign) -> None:
         self.generic_visit(node)
+        literal = self._dict_literal(node.value)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                if literal is not None:
+                    self.kwdicts[-1][target.id] = literal
+                else:
+                    self.kwdicts[-1].pop(target.id, None)
         if self._is_tainted(node.value):
             for target in node.targets:
                 for name in ast.walk(target):
@@ -332,13 +343,56 @@ class _Checker(ast.NodeVisitor):
                     return True
         return False
 
+    def _dict_literal(self, node: ast.expr) -> dict[str, ast.expr] | None:
+        """``{"k": v}`` or ``dict(k=v)`` with constant keys; None for anything else."""
+        if isinstance(node, ast.Dict):
+            if all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys):
+                return {k.value: v for k, v in zip(node.keys, node.values)}  # type: ignore[union-attr]
+            return None
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"
+        ):
+            if node.args:
+                return None
+            return {k.arg: k.value for k in node.keywords if k.arg is not None}
+        if isinstance(node, ast.Name):
+            for scope in reversed(self.kwdicts):
+                if node.id in scope:
+                    return scope[node.id]
+        return None
+
+    def _keywords(self, node: ast.Call) -> tuple[dict[str, ast.expr], bool]:
+        """Keyword arguments, with ``**known_dict`` and nested ``*_kwargs={...}`` unfolded.
+
+        Returns the keywords and whether some came from a ``**`` we could not see into.
+        """
+        kwargs: dict[str, ast.expr] = {}
+        opaque = False
+        for keyword in node.keywords:
+            if keyword.arg is None:
+                unfolded = self._dict_literal(keyword.value)
+                if unfolded is None:
+                    opaque = True
+                else:
+                    for key, value in unfolded.items():
+                        kwargs.setdefault(key, value)
+            else:
+                kwargs[keyword.arg] = keyword.value
+        # pipeline(model_kwargs={...}), SentenceTransformer(config_kwargs={...}) forward these.
+        for key in ("model_kwargs", "config_kwargs", "tokenizer_kwargs"):
+            nested = self._dict_literal(kwargs[key]) if key in kwargs else None
+            if nested is not None and "trust_remote_code" in nested:
+                kwargs.setdefault("trust_remote_code", nested["trust_remote_code"])
+        return kwargs, opaque
+
     # ---------------------------------------------------------------- rules
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
         name = self.qualname(node.func) or ""
-        kwargs = {k.arg: k.value for k in node.keywords if k.arg is not None}
-        splat = any(k.arg is None for k in node.keywords)
+        kwargs, splat = self._keywords(node)
         tail = name.rsplit(".", 1)[-1]
         is_from_pretrained = tail in ("from_pretrained", "from_single_file")
         is_hub_loader = is_from_pretrained or _matches(name, HUB_LOADERS)
