@@ -161,6 +161,11 @@ def test_allowed_pickle_globals_drop_only_fully_allowed_findings() -> None:
     )
     mixed = pickle_finding("GLOBAL collections OrderedDict", "STACK_GLOBAL 'os' 'system'")
     assert pickle_globals(mixed) == {"collections.OrderedDict", "os.system"}
+    # The pickle analyzer's shape: qualname in the snippet, opcode trail in the evidence.
+    analyzer_style = dataclasses.replace(
+        allowed_only, snippet="os.system", evidence=("GLOBAL at offset 5, invoked by REDUCE",)
+    )
+    assert pickle_globals(analyzer_style) == {"os.system"}
     policy = dataclasses.replace(
         preset("balanced"),
         fail_on=Severity.MEDIUM,

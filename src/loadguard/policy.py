@@ -699,18 +699,29 @@ def _policy_finding(rule_id: str, message: str, path: str, cwe: tuple[str, ...])
     )
 
 
-_GLOBAL_RE = re.compile(r"\b([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+)\b")
-_GLOBAL_OPCODE_RE = re.compile(r"\b(?:STACK_)?GLOBAL\s+'?([\w.]+)'?\s+'?([\w.]+)'?")
+_QUALNAME_RE = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+")
+_GLOBAL_OPCODE_RE = re.compile(
+    r"(?:STACK_)?GLOBAL\s+(?:'([\w.]+)'\s+'([\w.]+)'|([\w.]+)\s+([\w.]+))"
+)
 
 
 def pickle_globals(finding: Finding) -> set[str]:
-    """The ``module.name`` globals a pickle finding names (snippet and evidence)."""
+    """The ``module.name`` globals a pickle finding names.
+
+    The pickle analyzer puts the qualified name in the snippet (and, for class
+    lists, in the evidence); opcode trails like ``GLOBAL 'os' 'system'`` count too.
+    """
     names: set[str] = set()
     for text in (finding.snippet, *finding.evidence):
-        for module, name in _GLOBAL_OPCODE_RE.findall(text):
+        stripped = text.strip()
+        if _QUALNAME_RE.fullmatch(stripped):
+            names.add(stripped)
+            continue
+        match = _GLOBAL_OPCODE_RE.fullmatch(stripped)
+        if match:
+            module = match.group(1) or match.group(3)
+            name = match.group(2) or match.group(4)
             names.add(f"{module}.{name}")
-    if not names:
-        names.update(_GLOBAL_RE.findall(finding.snippet))
     return names
 
 

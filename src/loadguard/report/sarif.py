@@ -62,6 +62,36 @@ FAMILIES: dict[str, tuple[str, str]] = {
         "(use_safetensors=True), convert with `loadguard convert`, or at least "
         "torch.load(..., weights_only=True).",
     ),
+    "WGT": (
+        "UnsafeWeights",
+        "A weight file can execute code or hide data when loaded. Load data-only formats "
+        "(safetensors, GGUF, ONNX) or convert with `loadguard convert`.",
+    ),
+    "NPY": (
+        "UnsafeWeights",
+        "A NumPy file holds pickled objects. Load it with allow_pickle=False or convert it.",
+    ),
+    "KERAS": (
+        "UnsafeWeights",
+        "A Keras model can run Lambda layers or custom objects on load. Use safe_mode=True "
+        "and a weights-only format.",
+    ),
+    "TPL": (
+        "TemplateInjection",
+        "A template the runtime renders (chat template) does more than format text. Review "
+        "it, or override it with a template you trust.",
+    ),
+    "ZIP": (
+        "ArchiveAnomaly",
+        "An archive is malformed, oversized or hides members. Do not load it; re-export the "
+        "weights from a trusted source.",
+    ),
+    "POL": (
+        "PolicyRequirement",
+        "The repository does not meet the loadguard policy (trust flags, pinned commits, "
+        "data-only weights). Pin revision= to a reviewed commit, drop trust flags, convert "
+        "pickles, or accept the finding in a baseline with a reason and an expiry date.",
+    ),
     "CODE": (
         "UnsafeModelLoading",
         "The code loads a model in a way that can execute repository code. Pin the "
