@@ -276,3 +276,20 @@ def test_custom_policy_dataclass_defaults() -> None:
     )
     assert not any(f.analyzer == "policy" for f in gate.result.findings)
     assert policy_from_mapping({}, source="empty").name.startswith("strict")
+
+
+def test_weights_flags_are_left_to_the_data_only_requirement() -> None:
+    from loadguard.model import EntryKind, EntryPoint, Loader
+
+    weights = (WeightFile("pytorch_model.bin", FileKind.TORCH_ZIP, 10),)
+    entry = EntryPoint(
+        Loader.PICKLE,
+        EntryKind.WEIGHTS,
+        "unpickling pytorch_model.bin",
+        module="pytorch_model.bin",
+        trust_flag="weights_only=False",
+        runs_repo_code=False,
+    )
+    plan = dataclasses.replace(clean_result().plan, entry_points=(entry,), weights=weights)
+    findings = gate_result(preset("strict"), _with(clean_result(), plan=plan)).result.findings
+    assert [(f.rule_id, f.location.path) for f in findings] == [("LG-POL-004", "pytorch_model.bin")]

@@ -113,3 +113,17 @@ def test_renders_in_headless_chromium_without_injection(tmp_path: Path) -> None:
     # The browser built no element from repository text: it is all text nodes.
     assert "<img" not in dom and dom.count("<script") == 1
     assert "&lt;img src=x onerror=alert(1)&gt;" in dom
+
+
+def test_pickle_weights_are_not_called_code_free() -> None:
+    import dataclasses
+
+    from loadguard.model import FileKind, WeightFile
+
+    result = clean_result()
+    plan = dataclasses.replace(
+        result.plan, weights=(WeightFile("pytorch_model.bin", FileKind.TORCH_ZIP, 10),)
+    )
+    page = render_html(apply_policy(preset("balanced"), [dataclasses.replace(result, plan=plan)]))
+    assert "runs none of its code" not in page
+    assert "1 pickle-based weight file(s)" in page and "weights need conversion" in page

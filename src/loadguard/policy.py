@@ -30,6 +30,8 @@ from typing import Any
 from .errors import PolicyError
 from .model import (
     Confidence,
+    EntryKind,
+    EntryPoint,
     Finding,
     Location,
     ScanError,
@@ -634,11 +636,17 @@ def policy_findings(policy: Policy, result: ScanResult) -> list[Finding]:
     findings: list[Finding] = []
     plan = result.plan
     if policy.allowed_trust_flags is not None:
-        for flag in plan.trust_flags:
+        # Pickle weights' weights_only=False is require-data-only-weights' business (POL-004).
+        flagged: dict[str, list[EntryPoint]] = {}
+        for entry in plan.entry_points:
+            if entry.trust_flag and entry.kind is not EntryKind.WEIGHTS:
+                flagged.setdefault(entry.trust_flag, []).append(entry)
+        for flag, entries in sorted(flagged.items()):
             if flag in policy.allowed_trust_flags:
                 continue
-            triggers = sorted({e.trigger for e in plan.entry_points if e.trust_flag == flag})
-            where = triggers[0].split(" ", 1)[0] if triggers else ""
+            triggers = sorted({e.trigger for e in entries})
+            first = triggers[0].split(" ", 1)[0]
+            where = first if "." in first else (entries[0].module or "")
             findings.append(
                 _policy_finding(
                     RULE_TRUST_FLAG,

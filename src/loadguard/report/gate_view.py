@@ -112,11 +112,13 @@ def render_advice(advice: SafeLoadAdvice) -> Panel:
         parts.append(Text.from_markup(f"[yellow]remaining:[/] {escape(clean(item))}"))
     for note in advice.notes:
         parts.append(Text.from_markup(f"[dim]note: {escape(clean(note))}[/]"))
-    title = "the safe way to load it" + (
-        "  [red](still needs repo code)[/]"
-        if advice.needs_repo_code
-        else "  [green](no repo code)[/]"
-    )
+    if advice.needs_repo_code:
+        status = "  [red](still needs repo code)[/]"
+    elif advice.remaining:
+        status = "  [yellow](weights need conversion)[/]"
+    else:
+        status = "  [green](no repo code)[/]"
+    title = "the safe way to load it" + status
     return Panel(Group(*parts), title=title, title_align="left", border_style="blue")
 
 

@@ -199,7 +199,17 @@ def _repo_section(index: int, repo: RepoGate, advice: SafeLoadAdvice) -> str:
             f"{_e(', '.join(plan.trust_flags) or 'no flag at all')}).</div>"
         )
     else:
-        out.append('<div class="callout ok">Loading this repository runs none of its code.</div>')
+        pickles = [w for w in plan.weights if w.pickle_based]
+        if pickles:
+            out.append(
+                '<div class="callout bad">Loading runs none of its Python files, but '
+                f"<b>{len(pickles)} pickle-based weight file(s)</b> can call any function "
+                "when unpickled.</div>"
+            )
+        else:
+            out.append(
+                '<div class="callout ok">Loading this repository runs none of its code.</div>'
+            )
     if repo.reasons:
         items = "".join(f"<li>{_e(r)}</li>" for r in repo.reasons[:50])
         more = f"<li>… {len(repo.reasons) - 50} more</li>" if len(repo.reasons) > 50 else ""
@@ -229,6 +239,8 @@ def _advice_block(advice: SafeLoadAdvice) -> str:
     head = (
         '<span class="badge bad">still needs repo code</span>'
         if advice.needs_repo_code
+        else '<span class="badge review">weights need conversion</span>'
+        if advice.remaining
         else '<span class="badge ok">no repo code needed</span>'
     )
     return (
