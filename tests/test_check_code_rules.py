@@ -248,3 +248,22 @@ def test_rebinding_a_keyword_dict_forgets_it() -> None:
     )
     # Opaque **kw: neither the trust flag nor a missing revision can be claimed.
     assert _ids(source) == set()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import torch\nkw = {}\nkw['weights_only'] = True\ntorch.load('w.pt', **kw)\n",
+        "import torch\nkw = {}\nkw.update(opts)\ntorch.load('w.pt', **kw)\n",
+        "import torch\nkw = {}\nkw |= opts\ntorch.load('w.pt', **kw)\n",
+        "import torch\ntorch.load('w.pt', **opts)\n",
+    ],
+)
+def test_mutated_or_unknown_keyword_dicts_are_opaque(source: str) -> None:
+    assert _ids(source) == set()
+
+
+def test_known_keyword_dict_without_the_flag_still_counts() -> None:
+    assert _ids("import torch\nkw = {'map_location': 'cpu'}\ntorch.load('w.pt', **kw)\n") == {
+        "LG-CODE-006"
+    }

@@ -295,10 +295,22 @@ class _Checker(ast.NodeVisitor):
     def visit_AsyncFunctionDef(self, node: ast.AsyncFunctionDef) -> None:
         self._scoped(node)
 
+    def _forget(self, name: str) -> None:
+        """A keyword dict changed in a way we do not follow: treat it as opaque from here on."""
+        for scope in self.kwdicts:
+            scope.pop(name, None)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.generic_visit(node)
+        if isinstance(node.target, ast.Name):
+            self._forget(node.target.id)
+
     def visit_Assign(self, node: ast.Assign) -> None:
         self.generic_visit(node)
         literal = self._dict_literal(node.value)
         for target in node.targets:
+            if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                self._forget(target.value.id)  # kw["weights_only"] = ...
             if isinstance(target, ast.Name):
                 if literal is not None:
                     self.kwdicts[-1][target.id] = literal
@@ -391,6 +403,14 @@ class _Checker(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         self.generic_visit(node)
+        func = node.func
+        mutators = ("update", "setdefault", "pop", "clear", "__setitem__")
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.attr in mutators
+        ):
+            self._forget(func.value.id)
         name = self.qualname(node.func) or ""
         kwargs, splat = self._keywords(node)
         tail = name.rsplit(".", 1)[-1]
@@ -429,7 +449,7 @@ class _Checker(ast.NodeVisitor):
         elif is_hub_loader:
             self.check_revision(node, name, kwargs, splat)
         if _matches(name, ("torch.load", "torch.serialization.load")):
-            self.check_torch_load(node, kwargs)
+            self.check_torch_load(node, kwargs, splat)
         elif _matches(name, PICKLE_LOADS):
             self.check_pickle(node, name, kwargs)
         if _matches(name, SNAPSHOT_DOWNLOADS) and "allow_patterns" not in kwargs and not splat:
@@ -528,10 +548,12 @@ class _Checker(ast.NodeVisitor):
                     'pin the ref to a commit: "owner/repo:<40-hex commit>", ' + FIX_GUARD,
                 )
 
-    def check_torch_load(self, node: ast.Call, kwargs: dict[str, ast.expr]) -> None:
+    def check_torch_load(self, node: ast.Call, kwargs: dict[str, ast.expr], splat: bool) -> None:
         weights_only = kwargs.get("weights_only")
         if weights_only is not None and _truthy(weights_only) is True:
             return
+        if weights_only is None and splat:
+            return  # weights_only may come through **kwargs we cannot see into
         explicit_off = weights_only is not None and _truthy(weights_only) is False
         downloaded = bool(node.args) and self._is_tainted(node.args[0])
         severity = Severity.HIGH if explicit_off or downloaded else Severity.MEDIUM
