@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,8 +63,16 @@ class RepoFacts:
 
     @classmethod
     def from_folder(cls, root: Path) -> RepoFacts:
-        """Facts of a plain folder (top-level names plus ``config.json``)."""
-        files = frozenset(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+        """Facts of a plain folder: its top-level file names plus ``config.json``.
+
+        Only the top level: advice needs ``tokenizer.json`` and the configs, and a
+        model folder can be huge (no recursive walk, no symlinked folders).
+        """
+        try:
+            with os.scandir(root) as entries:
+                files = frozenset(e.name for e in entries if e.is_file(follow_symlinks=False))
+        except OSError:
+            files = frozenset()
         config: object = None
         path = root / "config.json"
         if path.is_file() and not path.is_symlink() and path.stat().st_size <= CONFIG_LIMIT:
