@@ -22,7 +22,6 @@ from ..model import Confidence, Finding, ScanError, ScanResult, Severity
 from .json import clean
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFO_URI = "https://github.com/loadguard/loadguard"
 FINGERPRINT_KEY = "loadguard/v1"
 SRCROOT = "SRCROOT"
 
@@ -170,7 +169,6 @@ def results_to_sarif(
                         "name": "loadguard",
                         "semanticVersion": __version__,
                         "version": f"{__version__}+rules.{RULESET_VERSION}",
-                        "informationUri": INFO_URI,
                         "rules": list(rules.values()),
                     }
                 },
@@ -257,7 +255,6 @@ def _rule(rule_id: str, findings: list[Finding]) -> dict[str, Any]:
         "shortDescription": {"text": short},
         "fullDescription": {"text": short},
         "help": {"text": help_text, "markdown": help_text},
-        "helpUri": f"{INFO_URI}/blob/main/docs/rules.md#{rule_id.lower()}",
         "defaultConfiguration": {"level": LEVEL[worst.severity]},
         "properties": {
             "tags": tags,
