@@ -102,6 +102,8 @@ def test_errors_become_tool_execution_notifications(
     assert invocation["executionSuccessful"] is False
     ids = {n["descriptor"]["id"] for n in notes}
     assert {"parse/parse", "source/symlink-escape", "source/source"} <= ids
+    levels = {n["descriptor"]["id"]: n["level"] for n in notes}
+    assert levels["source/source"] == "error" and levels["parse/parse"] == "warning"
     hostile = next(n for n in notes if n["descriptor"]["id"] == "source/symlink-escape")
     # Non-UTF-8 names are kept visible, and the JSON stays valid UTF-8.
     uri = hostile["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]

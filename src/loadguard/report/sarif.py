@@ -393,7 +393,8 @@ def _notification(
     error: ScanError, prefix: str | None, results: Sequence[ScanResult], index: int | None
 ) -> dict[str, Any]:
     note: dict[str, Any] = {
-        "level": "error" if index is None or error.kind != "skipped" else "warning",
+        # A target that could not be opened is an error; one unreadable file a warning.
+        "level": "error" if index is None else "warning",
         "message": {"text": f"{error.stage}: {clean(error.message)}"},
         "descriptor": {"id": f"{error.stage}/{error.kind}"},
     }
