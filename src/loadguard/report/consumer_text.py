@@ -35,7 +35,7 @@ def print_consumer(console: Console, gate: Gate, file_counts: Sequence[int]) -> 
                 message, _, fix = clean(finding.message).partition(". Fix: ")
                 body = Text(message)
                 if finding.snippet:
-                    body.append("\n" + clean(finding.snippet.splitlines()[0])[:160], style="dim")
+                    body.append("\n" + clean(finding.snippet.split("\n", 1)[0])[:160], style="dim")
                 if fix:
                     body.append("\nfix: ", style="bold green")
                     body.append(fix.rstrip("."))

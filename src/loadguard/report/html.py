@@ -385,7 +385,8 @@ def _finding_card(f: Finding) -> str:
     if f.snippet:
         text = f.snippet if len(f.snippet) <= MAX_SNIPPET else f.snippet[:MAX_SNIPPET] + " …"
         first = loc.line or 0
-        lines = text.splitlines() or [text]
+        # Only real newlines: splitlines() would also break on \x1c-\x1e, \x85, \u2028 in the text.
+        lines = text.replace("\r\n", "\n").split("\n")
         numbered = "".join(
             f'<span class="ln">{first + i if first else ""}</span>{_e(line)}\n'
             for i, line in enumerate(lines)
