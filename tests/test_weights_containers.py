@@ -227,3 +227,10 @@ def test_memory_mapped_scan_of_a_big_file_stays_cheap(tmp_path: Path) -> None:
     with open(path, "rb") as stream:
         findings, errors = analyze_container("big.pkl", stream, FileKind.PICKLE, limits=Limits())
     assert findings == [] and errors == []
+
+
+def test_lz4_compressed_joblib(tmp_path: Path) -> None:
+    lz4_frame = pytest.importorskip("lz4.frame")
+    payload = ps.SAMPLES_BY_NAME["joblib-payload"].build()
+    got = scan(tmp_path, "m.joblib", lz4_frame.compress(payload))
+    assert worst(got) is Severity.CRITICAL

@@ -587,7 +587,12 @@ class WeightsAnalyzer:
     version: str = VERSION
 
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
-        return kind in WEIGHT_FORMAT_KINDS or suffix_of(entry.path) in DATA_ONLY_SUFFIXES
+        suffix = suffix_of(entry.path)
+        return (
+            kind in WEIGHT_FORMAT_KINDS
+            or suffix == ".safetensors"
+            or (suffix in DATA_ONLY_SUFFIXES and kind in PICKLE_KINDS)
+        )
 
     def analyze_file(
         self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind

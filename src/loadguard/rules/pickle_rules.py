@@ -302,7 +302,6 @@ PROFILES: dict[str, frozenset[str]] = {
             "collections.defaultdict",
             "collections.Counter",
             "collections.deque",
-            "collections.namedtuple",
             "copyreg._reconstructor",
             "copyreg.__newobj__",
             "copyreg.__newobj_ex__",
@@ -340,7 +339,6 @@ PROFILES: dict[str, frozenset[str]] = {
             "io.BytesIO",
             "_io.BytesIO",
             "_codecs.encode",  # numpy arrays pickled at protocol 2 carry latin-1 bytes
-            "enum.Enum",
         }
     ),
     "torch": frozenset(
