@@ -234,3 +234,14 @@ def test_lz4_compressed_joblib(tmp_path: Path) -> None:
     payload = ps.SAMPLES_BY_NAME["joblib-payload"].build()
     got = scan(tmp_path, "m.joblib", lz4_frame.compress(payload))
     assert worst(got) is Severity.CRITICAL
+
+
+def test_format_is_told_by_magic_bytes_not_the_name() -> None:
+    import pickle
+
+    for proto in range(6):
+        data = pickle.dumps({"a": [1, 2]}, protocol=proto)
+        assert classify_bytes("weights.bin", data[:512], len(data)) is FileKind.PICKLE, proto
+    assert classify_bytes("m.safetensors", ps.os_system(), 20) is FileKind.PICKLE
+    assert classify_bytes("w.bin", b"(\x00\x01\x02" * 10, 40) is FileKind.BINARY
+    assert classify_bytes("m.joblib", zlib.compress(b"\x80\x04N."), 20) is FileKind.JOBLIB

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import zipfile
 from collections.abc import Mapping
@@ -63,7 +64,11 @@ def classify_bytes(path: str, head: bytes, size: int) -> FileKind:
         return FileKind.ZIP
     if head.startswith(TORCH_LEGACY_MAGIC):
         return FileKind.TORCH_LEGACY
-    if _is_pickle_head(head):
+    if _is_pickle_head(head) or (
+        suffix in PICKLE_SUFFIXES and len(head) >= 2 and head[0] == 0x80 and head[1] <= 1
+    ):  # PROTO 0/1 is legal (the unpickler accepts it), if rarely written
+        return FileKind.JOBLIB if suffix == ".joblib" else FileKind.PICKLE
+    if suffix in PICKLE_SUFFIXES and _is_binary_protocol1_pickle(head):
         return FileKind.JOBLIB if suffix == ".joblib" else FileKind.PICKLE
     if head.startswith(b"\x93NUMPY"):
         return FileKind.NUMPY
@@ -155,6 +160,14 @@ def _is_pickle_head(head: bytes) -> bool:
 def _is_protocol0_pickle(head: bytes) -> bool:
     # Protocol 0/1 pickles start with a mark, a global, or a container opcode.
     return head[:1] in (b"(", b"c", b"}", b"]", b"N", b"I", b"S", b"V", b"\x80")
+
+
+def _is_binary_protocol1_pickle(head: bytes) -> bool:
+    # Python 2 binary pickles have no PROTO: a container then a memo PUT/MARK,
+    # or a GLOBAL naming a module line and a name line.
+    if head[:1] in (b"}", b"]") and head[1:2] in (b"q", b"(", b"r", b"."):
+        return True
+    return re.match(rb"c[A-Za-z_][\w.]*\n[A-Za-z_][\w.]*\n", head) is not None
 
 
 def _is_safetensors_head(head: bytes, size: int) -> bool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import mmap
+import os
 import struct
 import zipfile
 from collections import Counter
@@ -573,10 +574,17 @@ def _decompressor(kind: str) -> Callable[[bytes, int], bytes] | None:
     return lambda data, cap: b"" if lz.eof else bytes(lz.decompress(data, cap))
 
 
-def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) -> Out:
-    """A compressed joblib/pickle: decompress to a temp file with an output cap, then scan."""
+def _scratch_file() -> BinaryIO:
+    """An anonymous file for decompressed bytes: memfd on Linux (no path), else a temp file."""
+    if hasattr(os, "memfd_create"):
+        return os.fdopen(os.memfd_create("loadguard-decompressed"), "w+b")
     import tempfile
 
+    return tempfile.TemporaryFile()
+
+
+def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) -> Out:
+    """A compressed joblib/pickle: decompress to a temp file with an output cap, then scan."""
     kind = _compression(buf) or "?"
     decompress = _decompressor(kind)
     if decompress is None:
@@ -589,7 +597,7 @@ def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) ->
     size = len(buf)
     written = 0
     problem: str | None = None
-    with tempfile.TemporaryFile() as tmp:
+    with _scratch_file() as tmp:
         pos = 0
         try:
             while pos < size:
