@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..limits import DEFAULT_LIMITS, Limits
-from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanError, Severity
+from ..model import Confidence, FileEntry, FileKind, Finding, Location, Severity
 from ..rules import pickle_rules as rules
 from .base import AnalysisContext, AnalyzerOutput
 
@@ -1068,7 +1068,7 @@ def findings_for_scans(
         )
     if class_sites:
         names = sorted({s.qualname for s, _ in class_sites})
-        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
         out.append(
             Finding(
                 rule_id=RULE_CLASS,
@@ -1216,7 +1216,7 @@ class PickleAnalyzer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m loadguard.analyzers.pickle FILE...``: scan files, print findings.
+    """``python -m loadguard.analyzers.pickle [--json] PATH...``: scan files and folders.
 
     Exit 0 when nothing above low was found, 1 otherwise, 2 when a file could not be read.
     """
@@ -1227,9 +1227,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     as_json = "--json" in args
-    paths = [a for a in args if a != "--json"]
-    if not paths:
-        print("usage: python -m loadguard.analyzers.pickle [--json] FILE...", file=sys.stderr)
+    given = [a for a in args if a != "--json"]
+    paths = _expand(given)
+    if not given:
+        print("usage: python -m loadguard.analyzers.pickle [--json] PATH...", file=sys.stderr)
         return 2
     worst = Severity.INFO
     failed = False
@@ -1246,6 +1247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if kind is FileKind.ZIP:
                     kind = sniff_zip_kind(stream, path)
                     stream.seek(0)
+                if path not in given and kind not in PICKLE_FILE_KINDS:
+                    continue  # walked from a folder and not a pickle container
                 findings, errors = analyze_container(
                     path, stream, kind, limits=DEFAULT_LIMITS, size=size
                 )
@@ -1291,9 +1294,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if worst > Severity.LOW else 0
 
 
-def _error(path: str, message: str, kind: str) -> ScanError:
-    return ScanError(path, ANALYZER, message, kind)
+def _expand(paths: Sequence[str]) -> list[str]:
+    """Files as given; folders walked (sorted, symlinks not followed)."""
+    import os
+
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, dirs, files in os.walk(path):
+                dirs.sort()
+                out.extend(os.path.join(folder, name) for name in sorted(files))
+        else:
+            out.append(path)
+    return out
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except BrokenPipeError:  # output piped into head & co
+        raise SystemExit(0) from None
