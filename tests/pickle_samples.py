@@ -515,4 +515,39 @@ def safetensors(
     return struct.pack("<Q", len(text)) + text + data
 
 
+def torch_tar(payload_in: str = "") -> bytes:
+    """torch's pre-1.0 tar layout, as ``torch.serialization.legacy_load`` reads it."""
+    import tarfile
+
+    storage_args = (
+        proto(2) + MARK + s("0") + s("cpu") + glob("torch", "FloatStorage") + TUPLE + STOP
+    )
+    if payload_in == "storages":
+        storage_args = os_system()
+    storages = pickle.dumps(1, 2) + storage_args + struct.pack("<q", 2) + b"\x80\x02" * 4
+    storages += pickle.dumps([], 2)
+    tensor_args = proto(2) + MARK + s("t0") + s("0") + glob("torch", "FloatTensor") + TUPLE + STOP
+    tensors = (
+        pickle.dumps(1, 2) + tensor_args + struct.pack("<ii", 1, 0) + struct.pack("<qqq", 2, 1, 0)
+    )
+    main = os_system() if payload_in == "pickle" else pickle.dumps({"weight": "t0"}, 2)
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in (
+            ("sys_info", pickle.dumps({}, 2)),
+            ("storages", storages),
+            ("tensors", tensors),
+            ("pickle", main),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+SAMPLES = (
+    *SAMPLES,
+    Sample("torch-tar-payload", "legacy_tar.pth", lambda: torch_tar("storages"), True),
+    Sample("benign-torch-tar", "benign_tar.pth", torch_tar, False),
+)
 SAMPLES_BY_NAME = {sample.name: sample for sample in SAMPLES}

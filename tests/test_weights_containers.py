@@ -245,3 +245,23 @@ def test_format_is_told_by_magic_bytes_not_the_name() -> None:
     assert classify_bytes("m.safetensors", ps.os_system(), 20) is FileKind.PICKLE
     assert classify_bytes("w.bin", b"(\x00\x01\x02" * 10, 40) is FileKind.BINARY
     assert classify_bytes("m.joblib", zlib.compress(b"\x80\x04N."), 20) is FileKind.JOBLIB
+
+
+def test_torch_tar_format(tmp_path: Path) -> None:
+    assert scan(tmp_path, "old.pth", ps.torch_tar()) == []
+    for where in ("storages", "pickle"):
+        got = scan(tmp_path, f"{where}.pth", ps.torch_tar(where))
+        assert worst(got) is Severity.CRITICAL
+        assert any(f.location.path == f"{where}.pth!{where}" for f in got)
+
+
+def test_other_tars_are_left_alone(tmp_path: Path) -> None:
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:") as tar:
+        info = tarfile.TarInfo("data/evil.pkl")
+        data = ps.os_system()
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    assert scan(tmp_path, "dataset.tar", out.getvalue()) == []

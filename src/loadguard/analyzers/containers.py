@@ -68,6 +68,8 @@ def analyze_container(
             return findings, errors
         if kind in (FileKind.TORCH_ZIP, FileKind.NUMPY_ZIP, FileKind.ZIP, FileKind.KERAS):
             findings += scan_zip(path, buf, limits=limits)
+        elif kind is FileKind.TAR:
+            findings += scan_torch_tar(path, buf, limits=limits)
         elif kind is FileKind.TORCH_LEGACY:
             scans = scan_pickles(buf, limits=limits, count=5)
             findings += findings_for_scans(path, scans)
@@ -448,6 +450,96 @@ def polyglot_check(path: str, buf: Any, *, limits: Limits) -> list[Finding]:
         )
     ]
     return findings + scan_zip(path, buf, limits=limits)
+
+
+# --------------------------------------------------------------------------- torch tar (< 1.0)
+
+_STORAGE_ELEMENT_SIZE = {
+    "Double": 8,
+    "Float": 4,
+    "Half": 2,
+    "BFloat16": 2,
+    "Long": 8,
+    "Int": 4,
+    "Short": 2,
+    "Char": 1,
+    "Byte": 1,
+    "Bool": 1,
+    "ComplexFloat": 8,
+    "ComplexDouble": 16,
+}
+TAR_RECORDS = ("storages", "tensors", "pickle")
+
+
+def scan_torch_tar(path: str, buf: Any, *, limits: Limits) -> list[Finding]:
+    """torch's oldest format: a tar of ``storages``, ``tensors`` and ``pickle``.
+
+    ``storages`` and ``tensors`` interleave pickles with raw bytes; every
+    pickle ``torch.load`` would read is walked, the raw bytes skipped.
+    Other tars (datasets) are left alone.
+    """
+    import tarfile
+
+    try:
+        with tarfile.open(fileobj=_BufferFile(buf), mode="r:") as tar:
+            members = {
+                m.name: m for m in tar.getmembers()[: limits.max_archive_members] if m.isfile()
+            }
+    except (tarfile.TarError, OSError, ValueError, EOFError):
+        return []
+    if not all(name in members for name in TAR_RECORDS):
+        return []
+    findings: list[Finding] = []
+    for name in TAR_RECORDS:
+        member = members[name]
+        lo = member.offset_data
+        hi = min(lo + member.size, len(buf))
+        where = f"{path}!{name}"
+        if name == "pickle":
+            scans: tuple[PickleScan, ...] = (scan_pickle(buf, lo, hi, limits=limits),)
+        else:
+            scans = _interleaved(buf, lo, hi, name, limits)
+        findings += [_shift(f, lo) for f in findings_for_scans(where, scans)]
+    return findings
+
+
+def _interleaved(buf: Any, lo: int, hi: int, record: str, limits: Limits) -> tuple[PickleScan, ...]:
+    first = scan_pickle(buf, lo, hi, limits=limits)
+    scans = [first]
+    count = first.result_int
+    if first.error is not None or count is None:
+        return tuple(scans)
+    pos = first.end
+    for _ in range(min(max(count, 0), limits.max_archive_members)):
+        scan = scan_pickle(buf, pos, hi, limits=limits)
+        scans.append(scan)
+        if scan.error is not None:
+            return tuple(scans)
+        pos = scan.end
+        try:
+            if record == "storages":
+                storage = next(
+                    (i.name for i in scan.imports if i.name.endswith("Storage")), ""
+                ).removesuffix("Storage")
+                size = _STORAGE_ELEMENT_SIZE[storage]
+                (numel,) = struct.unpack_from("<q", buf, pos)
+                pos += 8 + numel * size
+            else:
+                (ndim,) = struct.unpack_from("<i", buf, pos)
+                pos += 8 + 16 * ndim + 8
+        except (KeyError, struct.error):
+            scans.append(_stuck(pos, f"cannot size the raw {record} data that follows"))
+            return tuple(scans)
+        if pos > hi or pos < lo:
+            scans.append(_stuck(hi, f"raw {record} data runs past the record"))
+            return tuple(scans)
+    if record == "storages" and pos < hi:  # the storage views list
+        scans.append(scan_pickle(buf, pos, hi, limits=limits))
+    return tuple(scans)
+
+
+def _stuck(offset: int, message: str) -> PickleScan:
+    return PickleScan(offset, offset, 0, 0, error=message, error_offset=offset)
 
 
 # --------------------------------------------------------------------------- numpy

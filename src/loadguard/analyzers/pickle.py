@@ -104,6 +104,7 @@ class PickleScan:
     persistent_ids: int = 0
     tensor_names: tuple[str, ...] = ()  # state-dict keys whose values rebuild tensors
     joblib_arrays: int = 0
+    result_int: int | None = None  # the unpickled value, when it is a plain int (counts)
 
 
 # --------------------------------------------------------------------------- values
@@ -601,6 +602,7 @@ class _Machine:
             error_offset=error_offset,
             persistent_ids=self.persistent_ids,
             tensor_names=tensor_names(result) if error is None else (),
+            result_int=result if type(result) is int and error is None else None,
             joblib_arrays=self.joblib_arrays,
         )
 
@@ -1185,6 +1187,7 @@ PICKLE_FILE_KINDS = frozenset(
         FileKind.NUMPY,
         FileKind.NUMPY_ZIP,
         FileKind.ZIP,
+        FileKind.TAR,
     }
 )
 
@@ -1198,6 +1201,10 @@ class PickleAnalyzer:
     kinds: frozenset[FileKind] = field(default=PICKLE_FILE_KINDS)
 
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
+        if kind is FileKind.TAR:  # only torch's pre-1.0 tar checkpoints, by name
+            from ..filekinds import PICKLE_SUFFIXES, suffix_of
+
+            return suffix_of(entry.path) in PICKLE_SUFFIXES | {".tar"}
         return kind in self.kinds
 
     def analyze_file(

@@ -367,6 +367,7 @@ PROFILES: dict[str, frozenset[str]] = {
         | {f"torch.{name}" for name in _TORCH_DTYPES + _TORCH_LAYOUTS}
         | {f"torch.{name}Storage" for name in _TORCH_STORAGES}
         | {f"torch.cuda.{name}Storage" for name in _TORCH_STORAGES}
+        | {f"torch.{name}Tensor" for name in _TORCH_STORAGES[:10]}  # legacy tensor types
     ),
     "numpy": frozenset(
         {
