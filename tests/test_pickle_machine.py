@@ -267,3 +267,47 @@ def test_truncated_and_mutated_samples_never_raise(sample: ps.Sample, data: st.D
     if flip < len(mutated):
         mutated[flip] ^= 0xFF
     findings(bytes(mutated))
+
+
+@pytest.mark.parametrize("protocol", range(6))
+def test_ordinary_python_and_numpy_values_are_clean(protocol: int) -> None:
+    import argparse
+    import collections
+    import datetime
+    import decimal
+    import fractions
+    import pathlib
+    import pickle
+    import uuid
+
+    import numpy as np
+
+    value = {
+        "dt": datetime.datetime(2024, 1, 1),
+        "td": datetime.timedelta(3),
+        "dec": decimal.Decimal("1.5"),
+        "frac": fractions.Fraction(1, 3),
+        "path": pathlib.PurePosixPath("/a"),
+        "uuid": uuid.UUID(int=7),
+        "dd": collections.defaultdict(list),
+        "od": collections.OrderedDict(a=1),
+        "counter": collections.Counter("aab"),
+        "deque": collections.deque([1]),
+        "set": {1, 2},
+        "frozenset": frozenset([3]),
+        "complex": 1 + 2j,
+        "bytes": b"\x80\x02cos\nsystem\n",  # looks like a pickle, is data
+        "bytearray": bytearray(b"y"),
+        "slice": slice(1, 2),
+        "range": range(3),
+        "ns": argparse.Namespace(a=1),
+        "array": np.arange(10),
+        "scalar": np.float32(1.5),
+        "structured": np.zeros(2, dtype=[("x", "<f4"), ("y", "<i8")]),
+        "object_array": np.array([1, "a"], dtype=object),
+        "masked": np.ma.masked_array([1, 2], [0, 1]),
+        "random_state": np.random.RandomState(0),
+        "generator": np.random.default_rng(1),
+    }
+    data = pickle.dumps(value, protocol=protocol)
+    assert worst(data) <= Severity.LOW, findings(data)

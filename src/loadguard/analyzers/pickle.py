@@ -649,7 +649,8 @@ class _Machine:
         return _Data(self.buf, pos, n, True)
 
     def _global(self, module: str, name: str, offset: int, opcode: str) -> _Global:
-        g = _Global(rules.MODULE_ALIASES.get(module, module), name, offset, opcode)
+        module, name = _python3_name(module, name)
+        g = _Global(module, name, offset, opcode)
         if len(self.globals) >= MAX_IMPORT_SITES:
             raise _Malformed(f"more than {MAX_IMPORT_SITES} imports (limit)", offset)
         self.globals.append(g)
@@ -828,6 +829,17 @@ def scan_payload(
 
 
 LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+
+
+def _python3_name(module: str, name: str) -> tuple[str, str]:
+    """Python 2 names as the unpickler maps them (``_compat_pickle``, fix_imports)."""
+    import _compat_pickle
+
+    mapped = _compat_pickle.NAME_MAPPING.get((module, name))
+    if mapped is not None:
+        return mapped
+    module = _compat_pickle.IMPORT_MAPPING.get(module, module)
+    return rules.MODULE_ALIASES.get(module, module), name
 
 
 def _limit_scan(offset: int, message: str) -> PickleScan:

@@ -381,6 +381,8 @@ PROFILES: dict[str, frozenset[str]] = {
             "numpy.dtype",
             "numpy.ma.core._mareconstruct",
             "numpy.ma.core.MaskedArray",
+            "numpy.ma.MaskedArray",
+            "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
             "numpy.random._pickle.__randomstate_ctor",
             "numpy.random._pickle.__bit_generator_ctor",
             "numpy.random._pickle.__generator_ctor",
