@@ -169,7 +169,7 @@ def npy(descr: str, payload: bytes, shape: str = "(1,)") -> bytes:
     return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + payload
 
 
-def joblib_array_pickle(tail_payload: bytes = b"") -> bytes:
+def joblib_array_pickle(tail_payload: bytes = b"", array: bytes | None = None) -> bytes:
     """An uncompressed joblib file: NumpyArrayWrapper, raw array bytes, then the rest."""
     dtype = glob("numpy", "dtype") + MARK + s("f8") + NEWFALSE + NEWTRUE + TUPLE + REDUCE
     dtype += MARK + i(3) + s("<") + NONE + NONE + NONE + b"J\xff\xff\xff\xff" * 2 + i(0) + TUPLE
@@ -180,12 +180,17 @@ def joblib_array_pickle(tail_payload: bytes = b"") -> bytes:
     state += s("order") + s("C")
     state += s("dtype") + dtype
     state += s("allow_mmap") + NEWTRUE
-    state += s("numpy_array_alignment_bytes") + i(16)
+    if array is None:  # joblib >= 1.2 aligns the array bytes
+        state += s("numpy_array_alignment_bytes") + i(16)
     state += SETITEMS
     wrapper = (
         glob("joblib.numpy_pickle", "NumpyArrayWrapper") + EMPTY_TUPLE + NEWOBJ + state + BUILD
     )
-    array = bytes([7]) + b"\xff" * 7 + struct.pack("<3d", 1.0, 2.0, 3.0)  # padding, then 24 bytes
+    if array is None:
+        array = bytes([7]) + b"\xff" * 7 + struct.pack("<3d", 1.0, 2.0, 3.0)  # padding, 24 bytes
+    else:
+        state_len = len(array) // 8
+        wrapper = wrapper.replace(s("shape") + i(3), s("shape") + i(state_len), 1)
     body = EMPTY_DICT + s("coef") + wrapper
     return proto(2) + body + array + SETITEM + tail_payload + STOP
 
@@ -550,4 +555,16 @@ SAMPLES = (
     Sample("torch-tar-payload", "legacy_tar.pth", lambda: torch_tar("storages"), True),
     Sample("benign-torch-tar", "benign_tar.pth", torch_tar, False),
 )
+SAMPLES_BY_NAME = {sample.name: sample for sample in SAMPLES}
+
+
+def joblib_hidden_payload() -> bytes:
+    """joblib skips the 'array bytes' after the wrapper; plain pickle.load runs them as opcodes."""
+    hidden = glob("posix", "system") + MARK + s0("true") + TUPLE + REDUCE + POP
+    pad = -len(hidden) % 8  # the array is float64: a whole number of 8-byte items
+    hidden += b"N0" * (pad // 2) + NONE * (pad % 2)
+    return joblib_array_pickle(array=hidden)
+
+
+SAMPLES = (*SAMPLES, Sample("joblib-hidden-opcodes", "hidden.pkl", joblib_hidden_payload, True))
 SAMPLES_BY_NAME = {sample.name: sample for sample in SAMPLES}

@@ -265,3 +265,11 @@ def test_other_tars_are_left_alone(tmp_path: Path) -> None:
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     assert scan(tmp_path, "dataset.tar", out.getvalue()) == []
+
+
+def test_opcodes_hidden_in_joblib_array_bytes(tmp_path: Path) -> None:
+    got = scan(tmp_path, "hidden.pkl", ps.joblib_hidden_payload())
+    assert worst(got) is Severity.CRITICAL
+    assert "plain pickle.load" in got[0].message
+    # real joblib arrays of float data do not produce phantom imports
+    assert scan(tmp_path, "m.joblib", ps.joblib_array_pickle()) == []

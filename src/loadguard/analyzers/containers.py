@@ -30,6 +30,7 @@ from .pickle import (
     LEGACY_MAGIC,
     PickleScan,
     findings_for_scans,
+    joblib_hidden_findings,
     scan_pickle,
     scan_pickles,
 )
@@ -82,6 +83,7 @@ def analyze_container(
         else:  # PICKLE, uncompressed JOBLIB
             scans = scan_pickles(buf, limits=limits)
             findings += findings_for_scans(path, scans)
+            findings += joblib_hidden_findings(path, buf, scans, limits=limits)
             findings += polyglot_check(path, buf, limits=limits)
     return findings, errors
 
@@ -733,11 +735,13 @@ def scan_compressed(path: str, stream: BinaryIO, buf: Any, *, limits: Limits) ->
         tmp.flush()
         with mmap.mmap(tmp.fileno(), 0, access=mmap.ACCESS_READ) as inner:
             scans = scan_pickles(inner, limits=limits)
+            inner_findings = findings_for_scans(path, scans)
+            inner_findings += joblib_hidden_findings(path, inner, scans, limits=limits)
             findings += [
                 dataclasses.replace(
                     f, location=dataclasses.replace(f.location, path=f"{path}!{kind}")
                 )
-                for f in findings_for_scans(path, scans)
+                for f in inner_findings
             ]
     return findings, []
 

@@ -203,9 +203,15 @@ def scan_pickle(
     *,
     limits: Limits = DEFAULT_LIMITS,
     depth: int = 0,
+    joblib: bool = True,
 ) -> PickleScan:
-    """Walk one pickle starting at ``start``; never raises on bad input."""
-    machine = _Machine(buf, limits, depth)
+    """Walk one pickle starting at ``start``; never raises on bad input.
+
+    With ``joblib`` (the default) the raw array bytes joblib writes after a
+    ``NumpyArrayWrapper`` are skipped as ``joblib.load`` does; without it they
+    are read as opcodes, as plain ``pickle.load`` would.
+    """
+    machine = _Machine(buf, limits, depth, joblib)
     return machine.run(start, len(buf) if end is None else end)
 
 
@@ -217,6 +223,7 @@ def scan_pickles(
     limits: Limits = DEFAULT_LIMITS,
     depth: int = 0,
     count: int | None = None,
+    joblib: bool = True,
 ) -> tuple[PickleScan, ...]:
     """Walk consecutive pickles (legacy torch files hold five).
 
@@ -227,7 +234,7 @@ def scan_pickles(
     scans: list[PickleScan] = []
     pos = start
     while pos < stop:
-        scan = scan_pickle(buf, pos, stop, limits=limits, depth=depth)
+        scan = scan_pickle(buf, pos, stop, limits=limits, depth=depth, joblib=joblib)
         scans.append(scan)
         if scan.error is not None or scan.end <= pos:
             break
@@ -241,8 +248,9 @@ def scan_pickles(
 
 
 class _Machine:
-    def __init__(self, buf: Buffer, limits: Limits, depth: int) -> None:
+    def __init__(self, buf: Buffer, limits: Limits, depth: int, joblib: bool = True) -> None:
         self.buf = buf
+        self.joblib = joblib
         self.limits = limits
         self.depth = depth
         self.globals: list[_Global] = []
@@ -693,7 +701,7 @@ class _Machine:
         if isinstance(func, _Global):
             if not func.invoked:
                 func.invoked, func.via = True, "BUILD"
-            if func.name == "NumpyArrayWrapper" and isinstance(state, dict):
+            if self.joblib and func.name == "NumpyArrayWrapper" and isinstance(state, dict):
                 # joblib writes the array bytes right after this BUILD
                 return self._joblib_array(state, op_pos, pos, end, stack)
         return pos
@@ -1163,6 +1171,37 @@ def _scan_level_findings(
     if scan.error is not None:
         out.append(malformed_finding(path, scan, context, at_offset))
     return out
+
+
+_IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def joblib_hidden_findings(
+    path: str, buf: Buffer, scans: Sequence[PickleScan], *, limits: Limits
+) -> list[Finding]:
+    """Imports that only plain ``pickle.load`` sees: opcodes hidden in joblib array bytes.
+
+    joblib skips the bytes after a ``NumpyArrayWrapper``; ``pickle.load`` of
+    the same file reads them as opcodes. Both readings are scanned; imports
+    with identifier-like names found only by the plain reading are reported.
+    """
+    if not any(scan.joblib_arrays for scan in scans):
+        return []
+    seen = {site.offset for scan in scans for site in scan.imports}
+    hidden: list[PickleScan] = []
+    for scan in scans:
+        plain = scan_pickle(buf, scan.start, len(buf), limits=limits, joblib=False)
+        extra = tuple(
+            site
+            for site in plain.imports
+            if site.offset not in seen
+            and _IDENTIFIER_PATH.match(site.module)
+            and _IDENTIFIER_PATH.match(site.name)
+        )
+        if extra:
+            hidden.append(PickleScan(plain.start, plain.end, plain.protocol, plain.opcodes, extra))
+    context = "read by plain pickle.load (joblib array bytes parsed as opcodes): "
+    return findings_for_scans(path, hidden, context=context)
 
 
 def malformed_finding(
