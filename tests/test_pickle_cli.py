@@ -34,3 +34,14 @@ def test_folders_skip_files_that_are_not_pickle_containers(tmp_path: Path) -> No
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "w.bin").write_bytes(ps.legacy_torch(ps.torch_like_state_dict()))
     assert main([str(tmp_path)]) == 0
+
+
+def test_imports_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "n.pkl"
+    path.write_bytes(ps.nested_pickle_loads())
+    assert main(["--imports", str(path)]) == 1
+    (item,) = json.loads(capsys.readouterr().out)
+    rows = {(r["import"], r["nested"] is not None): r for r in item["imports"]}
+    assert rows[("pickle.loads", False)]["invoked"] is True
+    assert rows[("pickle.loads", False)]["verdict"] == "denied"
+    assert rows[("posix.system", True)]["via"] == "REDUCE"

@@ -19,9 +19,18 @@ Run ``python -m loadguard.analyzers.pickle FILES...`` for a quick scan.
 
 from __future__ import annotations
 
+if __name__ == "__main__":  # ``python -m``: delegate to the package's module, not a second copy
+    from loadguard.analyzers.pickle import main as _main
+
+    try:
+        raise SystemExit(_main())
+    except BrokenPipeError:  # output piped into head & co
+        raise SystemExit(0) from None
+
 import re
 import struct
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -1036,9 +1045,12 @@ def findings_for_scans(
     out: list[Finding] = []
     profile_list = tuple(profiles) if profiles is not None else None
     groups: dict[tuple[str, str], list[ImportSite]] = {}
+    inventory = INVENTORY.get()
     for scan in scans:
         for site in scan.imports:
             groups.setdefault((site.qualname, site.module), []).append(site)
+            if inventory is not None:
+                inventory.append((path, context, site))
     class_sites: list[tuple[ImportSite, Judgement]] = []
     for (qualname, module), sites in groups.items():
         verdict = judge(module, sites[0].name, profile_list)
@@ -1173,6 +1185,10 @@ def _scan_level_findings(
     return out
 
 
+# When set (the CLI's ``--imports``), every import site judged is also recorded here.
+INVENTORY: ContextVar[list[tuple[str, str, ImportSite]] | None] = ContextVar(
+    "pickle_inventory", default=None
+)
 _IDENTIFIER_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -1274,7 +1290,10 @@ class PickleAnalyzer:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m loadguard.analyzers.pickle [--json] PATH...``: scan files and folders.
+    """``python -m loadguard.analyzers.pickle [--json] [--imports] PATH...``: scan files, folders.
+
+    ``--imports`` adds every imported callable (offset, invoked or only named,
+    policy verdict) to the JSON output.
 
     Exit 0 when nothing above low was found, 1 otherwise, 2 when a file could not be read.
     """
@@ -1284,11 +1303,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .containers import analyze_container, sniff_zip_kind
 
     args = list(sys.argv[1:] if argv is None else argv)
-    as_json = "--json" in args
-    given = [a for a in args if a != "--json"]
+    as_json = "--json" in args or "--imports" in args
+    inventory: list[tuple[str, str, ImportSite]] | None = [] if "--imports" in args else None
+    INVENTORY.set(inventory)
+    given = [a for a in args if a not in ("--json", "--imports")]
     paths = _expand(given)
     if not given:
-        print("usage: python -m loadguard.analyzers.pickle [--json] PATH...", file=sys.stderr)
+        print(
+            "usage: python -m loadguard.analyzers.pickle [--json] [--imports] PATH...",
+            file=sys.stderr,
+        )
         return 2
     worst = Severity.INFO
     failed = False
@@ -1332,6 +1356,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         for f in findings
                     ],
                     "errors": [e.message for e in errors],
+                    **(
+                        {"imports": _inventory_rows(inventory, path)}
+                        if inventory is not None
+                        else {}
+                    ),
                 }
             )
             continue
@@ -1352,6 +1381,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if worst > Severity.LOW else 0
 
 
+def _inventory_rows(
+    inventory: list[tuple[str, str, ImportSite]], path: str
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for where, context, site in inventory:
+        if where != path and not where.startswith(path + "!"):
+            continue
+        verdict = judge(site.module, site.name)
+        rows.append(
+            {
+                "location": where,
+                "nested": context.rstrip(": ") or None,
+                "import": site.qualname,
+                "offset": site.offset,
+                "opcode": site.opcode,
+                "invoked": site.invoked,
+                "via": site.via,
+                "verdict": verdict.category,
+                "profile": verdict.profile,
+            }
+        )
+    inventory[:] = [
+        item for item in inventory if item[0] != path and not item[0].startswith(path + "!")
+    ]
+    return rows
+
+
 def _expand(paths: Sequence[str]) -> list[str]:
     """Files as given; folders walked (sorted, symlinks not followed)."""
     import os
@@ -1365,10 +1421,3 @@ def _expand(paths: Sequence[str]) -> list[str]:
         else:
             out.append(path)
     return out
-
-
-if __name__ == "__main__":
-    try:
-        raise SystemExit(main())
-    except BrokenPipeError:  # output piped into head & co
-        raise SystemExit(0) from None
