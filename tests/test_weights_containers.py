@@ -273,3 +273,19 @@ def test_opcodes_hidden_in_joblib_array_bytes(tmp_path: Path) -> None:
     assert "plain pickle.load" in got[0].message
     # real joblib arrays of float data do not produce phantom imports
     assert scan(tmp_path, "m.joblib", ps.joblib_array_pickle()) == []
+
+
+def test_engine_maps_big_checkpoints_instead_of_reading_them(tmp_path: Path) -> None:
+    from loadguard.engine import scan_snapshot
+    from loadguard.sources.local import snapshot_from_folder
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    big = ps.torch_zip(ps.os_system(), extra={"archive/data/9": b"\x00" * 300_000})
+    (root / "pytorch_model.bin").write_bytes(big)
+    limits = Limits(max_pickle_bytes=100_000)  # smaller than the file: only an mmap can scan it
+    result = scan_snapshot(
+        snapshot_from_folder(root, limits=limits), analyzers=["pickle"], limits=limits
+    )
+    assert not result.errors, result.errors
+    assert any(f.severity is Severity.CRITICAL for f in result.findings)

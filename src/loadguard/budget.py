@@ -77,6 +77,11 @@ class _CountingStream(io.RawIOBase):
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         return self._inner.seek(offset, whence)
 
+    def fileno(self) -> int:
+        # Weight analyzers memory-map big files and touch only zip directories and
+        # pickle members; those page reads are bounded by the analyzers' own limits.
+        return self._inner.fileno()
+
     def tell(self) -> int:
         return self._inner.tell()
 
