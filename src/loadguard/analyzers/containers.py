@@ -21,7 +21,7 @@ import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ..limits import Limits
 from ..model import Confidence, FileKind, Finding, Location, ScanError, Severity
@@ -123,8 +123,7 @@ def sniff_zip_kind(stream: BinaryIO, path: str) -> FileKind:
 # --------------------------------------------------------------------------- zip
 
 
-@dataclasses.dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
     name: str
     method: int
     compressed: int

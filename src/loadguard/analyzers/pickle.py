@@ -31,8 +31,7 @@ import re
 import struct
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Confidence, FileEntry, FileKind, Finding, Location, Severity
@@ -66,8 +65,7 @@ TENSOR_REBUILDERS = ("torch._utils._rebuild_", "torch._tensor._rebuild_from_type
 # --------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
-class ImportSite:
+class ImportSite(NamedTuple):
     """One callable a pickle imports, where, and whether an opcode calls it."""
 
     module: str
@@ -82,23 +80,20 @@ class ImportSite:
         return f"{self.module}.{self.name}"
 
 
-@dataclass(frozen=True)
-class Anomaly:
+class Anomaly(NamedTuple):
     kind: str  # dynamic-global, mutates-global, dynamic-call, nested-unresolved, limit
     offset: int
     detail: str
 
 
-@dataclass(frozen=True)
-class NestedScan:
+class NestedScan(NamedTuple):
     loader: str  # the loads-like callable
     offset: int  # where it is invoked in the outer stream
     data_offset: int | None  # where the nested bytes start in the outer stream, if in place
     scans: tuple[PickleScan, ...]
 
 
-@dataclass(frozen=True)
-class PickleScan:
+class PickleScan(NamedTuple):
     """What one pickle (from PROTO to STOP) imports and does."""
 
     start: int
@@ -944,8 +939,7 @@ def _is_tensor(value: Any) -> bool:
 # --------------------------------------------------------------------------- policy
 
 
-@dataclass(frozen=True)
-class Judgement:
+class Judgement(NamedTuple):
     category: str  # allowed, class, unknown, denied, extension
     severity: Severity
     cwe: tuple[str, ...]
@@ -1259,13 +1253,12 @@ PICKLE_FILE_KINDS = frozenset(
 )
 
 
-@dataclass
 class PickleAnalyzer:
     """Pickle-bearing files: raw pickles, torch zip/legacy, joblib, numpy object arrays."""
 
     name: str = ANALYZER
     version: str = VERSION
-    kinds: frozenset[FileKind] = field(default=PICKLE_FILE_KINDS)
+    kinds: frozenset[FileKind] = PICKLE_FILE_KINDS
 
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
         if kind is FileKind.TAR:  # only torch's pre-1.0 tar checkpoints, by name

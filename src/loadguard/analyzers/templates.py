@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanError, Severity
 from .base import AnalysisContext, AnalyzerOutput
@@ -54,8 +54,7 @@ _RANGE = re.compile(r"\brange\s*\(([^)]*)\)")
 _REPEAT = re.compile(r"\*\s*(\d{6,})|(\d{6,})\s*\*|\*\*\s*\d")
 
 
-@dataclass(frozen=True)
-class TemplateSource:
+class TemplateSource(NamedTuple):
     name: str  # "chat_template" or "chat_template.<name>" / the GGUF key
     text: str
     line_base: int | None  # 1-based line of the template's first line in its file, if known
@@ -155,7 +154,6 @@ def templates_in_json(data: bytes) -> list[TemplateSource]:
     return out
 
 
-@dataclass
 class TemplateAnalyzer:
     name: str = ANALYZER
     version: str = VERSION

@@ -21,8 +21,7 @@ import json
 import re
 import struct
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ..filekinds import suffix_of
 from ..limits import Limits
@@ -129,8 +128,7 @@ def _finding(
 # --------------------------------------------------------------------------- safetensors
 
 
-@dataclass(frozen=True)
-class SafetensorsHeader:
+class SafetensorsHeader(NamedTuple):
     tensors: dict[str, Any]
     metadata: dict[str, Any] | None
     problems: tuple[str, ...]
@@ -581,7 +579,6 @@ WEIGHT_FORMAT_KINDS = frozenset(
 )
 
 
-@dataclass
 class WeightsAnalyzer:
     name: str = ANALYZER
     version: str = VERSION

@@ -13,7 +13,7 @@ Data only; the judging lives in ``loadguard.analyzers.pickle``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..model import Severity
 
@@ -25,8 +25,7 @@ CWE_NETWORK = "CWE-918"
 CWE_DYNAMIC_CODE = "CWE-470"
 
 
-@dataclass(frozen=True)
-class DenyRule:
+class DenyRule(NamedTuple):
     """A denied module or callable: ``severity`` applies when the pickle invokes it."""
 
     severity: Severity
