@@ -289,3 +289,25 @@ def test_engine_maps_big_checkpoints_instead_of_reading_them(tmp_path: Path) -> 
     )
     assert not result.errors, result.errors
     assert any(f.severity is Severity.CRITICAL for f in result.findings)
+
+
+def test_zip_details_zipfile_refuses_do_not_hide_members(tmp_path: Path) -> None:
+    raw = bytearray(ps.torch_zip(ps.os_system()))
+    # "version needed to extract" 6.3 -> 23.1: zipfile raises NotImplementedError
+    pos = raw.find(b"PK\x01\x02")
+    while pos >= 0:
+        raw[pos + 6 : pos + 8] = (231).to_bytes(2, "little")
+        pos = raw.find(b"PK\x01\x02", pos + 4)
+    assert worst(scan(tmp_path, "v.pt", bytes(raw))) is Severity.CRITICAL
+
+
+def test_zip64_directory(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        for n in range(66_000):  # more entries than a plain end record can count
+            zf.writestr(f"archive/data/{n}", b"")
+        zf.writestr("archive/data.pkl", ps.os_system())
+    data = out.getvalue()
+    assert data.rfind(b"PK\x06\x06") > 0
+    got = scan(tmp_path, "big.pt", data)
+    assert [f.location.path for f in got] == ["big.pt!archive/data.pkl"]

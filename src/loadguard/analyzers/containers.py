@@ -157,20 +157,79 @@ def _finding(
     )
 
 
+class ZipDirectoryError(ValueError):
+    pass
+
+
+_EOCD = struct.Struct("<4sHHHHIIH")
+_ZIP64_LOCATOR = struct.Struct("<4sIQI")
+_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
+_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
+
+
 def zip_members(buf: Any) -> list[Member]:
-    """Members from the central directory (``zipfile`` parses it; nothing is extracted)."""
-    with zipfile.ZipFile(_BufferFile(buf)) as zf:
-        return [
-            Member(
-                i.filename,
-                i.compress_type,
-                i.compress_size,
-                i.file_size,
-                i.header_offset,
-                i.flag_bits,
+    """Members from the central directory, parsed here (nothing is extracted).
+
+    Our own reader, not ``zipfile``: ``zipfile`` refuses archives over
+    details (a "version needed" it does not know, flag bits) that PyTorch's
+    reader ignores, and a refusal must not hide a pickle. ZIP64 and data
+    prepended to the archive (pickle+zip polyglots) are handled.
+    """
+    size = len(buf)
+    eocd = buf.rfind(b"PK\x05\x06", max(0, size - 65_557), size)
+    if eocd < 0 or eocd + _EOCD.size > size:
+        raise ZipDirectoryError("no end-of-central-directory record")
+    _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(buf, eocd)
+    zip64_end = eocd
+    locator = eocd - _ZIP64_LOCATOR.size
+    if locator >= 0 and bytes(buf[locator : locator + 4]) == b"PK\x06\x07":
+        record = locator - _ZIP64_EOCD.size  # the ZIP64 record sits right before its locator
+        if record >= 0 and bytes(buf[record : record + 4]) == b"PK\x06\x06":
+            fields = _ZIP64_EOCD.unpack_from(buf, record)
+            count, cd_size, cd_offset = fields[7], fields[8], fields[9]
+            zip64_end = record
+    # bytes before the archive (self-extractors, polyglots) shift every offset
+    shift = zip64_end - cd_size - cd_offset
+    if shift < 0:
+        raise ZipDirectoryError("central directory lies outside the file")
+    pos = cd_offset + shift
+    members: list[Member] = []
+    for _ in range(count):
+        if pos + _CENTRAL.size > size or bytes(buf[pos : pos + 4]) != b"PK\x01\x02":
+            raise ZipDirectoryError(f"bad central directory entry at offset {pos}")
+        fields = _CENTRAL.unpack_from(buf, pos)
+        flags, method = fields[3], fields[4]
+        compressed, uncompressed = fields[8], fields[9]
+        name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
+        offset = fields[16]
+        raw_name = bytes(buf[pos + _CENTRAL.size : pos + _CENTRAL.size + name_len])
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        extra = bytes(
+            buf[pos + _CENTRAL.size + name_len : pos + _CENTRAL.size + name_len + extra_len]
+        )
+        uncompressed, compressed, offset = _zip64_sizes(extra, uncompressed, compressed, offset)
+        members.append(Member(name, method, compressed, uncompressed, offset + shift, flags))
+        pos += _CENTRAL.size + name_len + extra_len + comment_len
+    return members
+
+
+def _zip64_sizes(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
+    at = 0
+    while at + 4 <= len(extra):
+        tag, length = struct.unpack_from("<HH", extra, at)
+        if tag == 0x0001:
+            values = list(
+                struct.unpack_from(f"<{min(length, len(extra) - at - 4) // 8}Q", extra, at + 4)
             )
-            for i in zf.infolist()
-        ]
+            if size == 0xFFFFFFFF and values:
+                size = values.pop(0)
+            if compressed == 0xFFFFFFFF and values:
+                compressed = values.pop(0)
+            if offset == 0xFFFFFFFF and values:
+                offset = values.pop(0)
+            break
+        at += 4 + length
+    return size, compressed, offset
 
 
 def scan_zip(path: str, buf: Any, *, limits: Limits, depth: int = 0) -> list[Finding]:
@@ -178,8 +237,8 @@ def scan_zip(path: str, buf: Any, *, limits: Limits, depth: int = 0) -> list[Fin
     try:
         members = zip_members(buf)
     except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
+        ZipDirectoryError,
+        struct.error,
         OSError,
         ValueError,
         EOFError,
@@ -264,7 +323,7 @@ def scan_zip_bytes(data: bytes, *, limits: Limits, depth: int) -> tuple[PickleSc
     scans: list[PickleScan] = []
     try:
         members = zip_members(data)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError) as exc:
+    except (ValueError, struct.error) as exc:
         return (PickleScan(0, 0, 0, 0, error=f"nested zip unreadable: {exc}", error_offset=0),)
     for member in members[: limits.max_archive_members]:
         if not member.name.lower().endswith(PICKLE_MEMBER_SUFFIXES) or _bomb(member, limits):
@@ -390,7 +449,14 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
     try:
         with zipfile.ZipFile(_BufferFile(buf)) as zf, zf.open(member.name) as fh:
             data = fh.read(limits.max_pickle_bytes + 1)
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
+    except (
+        zipfile.BadZipFile,
+        NotImplementedError,
+        RuntimeError,
+        OSError,
+        EOFError,
+        ValueError,
+    ) as exc:
         raise _MemberError(f"compression method {member.method}: {exc}") from None
     if len(data) > limits.max_pickle_bytes:
         raise _MemberError(f"member larger than {limits.max_pickle_bytes} bytes")
@@ -436,7 +502,7 @@ def polyglot_check(path: str, buf: Any, *, limits: Limits) -> list[Finding]:
         return []
     try:
         members = zip_members(buf)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError):
+    except (ValueError, struct.error):
         return []
     findings = [
         _finding(

@@ -865,7 +865,10 @@ def _unquote(text: str, op_pos: int) -> str:
             return body
         import codecs
 
-        return codecs.escape_decode(body.encode("latin-1", "replace"))[0].decode("latin-1")
+        try:
+            return codecs.escape_decode(body.encode("latin-1", "replace"))[0].decode("latin-1")
+        except ValueError as exc:
+            raise _Malformed(f"bad STRING escape: {exc}", op_pos) from None
     raise _Malformed("STRING argument is not quoted", op_pos)
 
 
