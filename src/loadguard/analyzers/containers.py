@@ -548,10 +548,13 @@ def scan_torch_tar(path: str, buf: Any, *, limits: Limits) -> list[Finding]:
     import tarfile
 
     try:
+        members: dict[str, tarfile.TarInfo] = {}
         with tarfile.open(fileobj=_BufferFile(buf), mode="r:") as tar:
-            members = {
-                m.name: m for m in tar.getmembers()[: limits.max_archive_members] if m.isfile()
-            }
+            for seen, member in enumerate(tar):  # headers only, bounded
+                if member.isfile() and member.name in (*TAR_RECORDS, "sys_info"):
+                    members[member.name] = member  # torch extracts by name: the last copy wins
+                if seen >= limits.max_archive_members:
+                    break
     except (tarfile.TarError, OSError, ValueError, EOFError):
         return []
     if not all(name in members for name in TAR_RECORDS):
