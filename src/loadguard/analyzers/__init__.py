@@ -10,10 +10,12 @@ import importlib
 
 from .base import Analyzer
 
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "native": "loadguard.analyzers.native:NativeAnalyzer",
+}
 # What runs when the user does not choose (external tools are opt-in). Config
 # findings need no analyzer: detection reports them in the plan.
-DEFAULT_ANALYZERS: tuple[str, ...] = ()
+DEFAULT_ANALYZERS: tuple[str, ...] = ("native",)
 
 
 def available() -> tuple[str, ...]:
