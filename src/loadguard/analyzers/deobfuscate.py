@@ -25,6 +25,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..rules.native_rules import WELL_KNOWN_MODULES
+
 MAX_VALUE = 1 << 20  # bytes/characters of any folded value
 MAX_DEPTH = 48  # nested folding/resolution steps
 MAX_ELEMENTS = 200_000  # list literal elements turned into chr()/bytes()
@@ -254,8 +256,6 @@ class Deobfuscator:
             root = root.parent
         if name in _BUILTIN_NAMES:
             return Resolved(f"builtins.{name}")
-        from ..rules.native_rules import WELL_KNOWN_MODULES
-
         if name in WELL_KNOWN_MODULES:
             return Resolved(canonical(name))
         return None

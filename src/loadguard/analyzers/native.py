@@ -30,19 +30,20 @@ MAX_PAYLOADS = 64
 MAX_TAINT_NODES = 400
 
 # Files that mention none of these cannot fetch anything: skip the taint pass.
-_FETCH_HINT = re.compile(r"requests|urllib|urlopen|httpx|socket|http|download|aiohttp|urlretrieve")
-# One regex over string constants; only its hits are matched against the precise ones.
+_FETCH_HINT = re.compile(
+    r"\b(import|from)\s+(requests|urllib|urllib2|urllib3|httpx|socket|http|aiohttp|pycurl|wget"
+    r"|huggingface_hub|ftplib|torch\.hub)\b|urlopen|urlretrieve|hf_hub_download|__import__"
+    r"|import_module|download_url_to_file|load_state_dict_from_url"
+)
+# Literal anchors, one of which every string pattern below needs; the precise
+# patterns (slow alternations) run only on strings that contain one.
 _STRING_HINT = re.compile(
-    "|".join(
-        p.pattern
-        for p in (
-            R.CREDENTIAL_PATH,
-            R.METADATA_HOST,
-            R.PERSISTENCE_PATH,
-            R.EVASION_STRINGS,
-            R.SITE_PACKAGES,
-        )  # fmt: skip
-    )
+    r"aws|ssh|netrc|huggingface|credentials|docker|kube|pypirc|gcloud|azure|npmrc|gnupg|shadow"
+    r"|Login Data|firefox|wallet|_history|169\.254|metadata\.|100\.100\.100|fd00:ec2|bash|zsh"
+    r"|profile|cshrc|fish|customize|cron|systemd|authorized_keys|autostart|preload|rc\.local"
+    r"|LaunchAgents|init\.d|CurrentVersion|-packages|cgroup|TracerPid|/proc/self|VBOX|VirtualBox"
+    r"|VMware|vmware|QEMU|qemu|KVM|Xen|hypervisor|/sys/class/dmi|sandboxie|wireshark|dbg"
+    r"|GITHUB_ACTIONS|GITLAB_CI|JENKINS_URL|TRAVIS|BUILDKITE|CIRCLECI"
 )
 _CODE_SUFFIX = re.compile(r"\.(py|pyc|pth|so|sh|bash|pyd|dll|dylib)$")
 _SAFE_WRITE_ROOTS = ("/tmp", "/dev/null", "/dev/shm", "/dev/stdout", "/dev/stderr", "~/.cache")
@@ -174,7 +175,8 @@ class _Scan:
     def run(self, body: Iterable[ast.AST]) -> None:
         stack: list[tuple[ast.AST, Scope]] = [(n, self.module) for n in reversed(list(body))]
         handlers = self._handlers
-        iter_children = ast.iter_child_nodes
+        fields_of = _CHILD_FIELDS
+        push = stack.append
         while stack:
             node, scope = stack.pop()
             kind = type(node)
@@ -184,9 +186,20 @@ class _Scan:
             inner = scope
             if handler is not None:
                 inner = handler(node, scope) or scope  # type: ignore[operator]
-            children = list(iter_children(node))
-            for child in reversed(children):
-                stack.append((child, inner))
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = fields_of[kind] = _child_fields(kind)
+            # children pushed last-first so they pop in source order
+            for name in fields:
+                value = getattr(node, name, None)
+                if value is None:
+                    continue
+                if type(value) is list:
+                    for child in reversed(value):
+                        if child is not None:
+                            push((child, inner))
+                else:
+                    push((value, inner))
 
     def finish(self) -> None:
         if self.asserts:
@@ -336,7 +349,7 @@ class _Scan:
             opened = self._opened_path(value, scope)
             if opened is not None:
                 scope.files[name] = opened[0]
-            if R.SECRETISH_NAME.search(name):
+            if _secretish(name):
                 self._secret_assignment(name, value, scope)
             return
         if isinstance(target, ast.Tuple | ast.List):
@@ -409,7 +422,12 @@ class _Scan:
 
     def _constant(self, node: ast.Constant, scope: Scope) -> None:
         value = node.value
-        if type(value) is str and len(value) >= 4 and _STRING_HINT.search(value):
+        if type(value) is not str or not 4 <= len(value) <= 400:
+            return
+        if value.count(" ") > 2:  # prose: only a URL to a metadata host matters
+            if "169.254." in value or "metadata." in value or "100.100.100.200" in value:
+                self._check_string(value, node, scope)
+        elif _STRING_HINT.search(value):
             self._check_string(value, node, scope)
 
     def _check_string(self, value: str, node: ast.AST, scope: Scope) -> None:
@@ -809,7 +827,7 @@ class _Scan:
                 if isinstance(sub, ast.Attribute)
                 else None
             )
-            if label and R.SECRETISH_NAME.search(label):
+            if label and _secretish(label):
                 self.add("LG-HYG-003", node, f"{name} over {label!r}")
                 return
 
@@ -908,6 +926,20 @@ _DECODE_CALLS = frozenset(
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
 
 
+# Fields that never hold a node a rule looks at: names, numbers, contexts, operators.
+_SKIPPED_FIELDS = frozenset(
+    {"ctx", "op", "ops", "type_ignores", "type_comment", "kind", "id", "attr", "name", "arg",
+     "module", "level", "conversion", "is_async", "asname", "kwd_attrs", "rest"}
+)  # fmt: skip
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Global: (), ast.Nonlocal: ()}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The node-valued fields of an AST type, reversed (children go on a stack)."""
+    names = [f for f in getattr(kind, "_fields", ()) if f not in _SKIPPED_FIELDS]
+    return tuple(reversed(names))
+
+
 def _bounded_walk(node: ast.AST, limit: int) -> Iterable[ast.AST]:
     stack = [node]
     seen = 0
@@ -916,6 +948,14 @@ def _bounded_walk(node: ast.AST, limit: int) -> Iterable[ast.AST]:
         seen += 1
         yield current
         stack.extend(ast.iter_child_nodes(current))
+
+
+_SECRET_WORDS = ("pass", "secret", "key", "salt", "nonce", "otp", "auth", "csrf", "token")
+
+
+def _secretish(name: str) -> bool:
+    low = name.lower()
+    return any(word in low for word in _SECRET_WORDS) and bool(R.SECRETISH_NAME.search(low))
 
 
 def _kw(node: ast.Call, name: str) -> ast.expr | None:

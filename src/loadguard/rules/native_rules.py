@@ -283,8 +283,12 @@ RANDOM_CALLS = frozenset(
     f"random.{n}"
     for n in ("random", "randint", "choice", "choices", "getrandbits", "randrange", "sample")
 )
-SECRETISH_NAME = re.compile(r"(passw|passwd|secret|token|api_?key|salt|nonce|otp|signature|auth)",
-                            re.IGNORECASE)  # fmt: skip
+# Names that hold secrets. Plain "token" is not one: NLP code is full of tokens.
+SECRETISH_NAME = re.compile(
+    r"(passw|passwd|secret|api_?key|salt|nonce|otp\b|session_?key|auth_?token|access_?token"
+    r"|csrf|private_?key|signing_?key)",
+    re.IGNORECASE,
+)
 
 # Modules a bare name most likely means even without a visible import (payloads
 # executed by exec often rely on the outer module's imports).
