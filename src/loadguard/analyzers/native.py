@@ -456,10 +456,8 @@ class _Scan:
         if not isinstance(node.ctx, ast.Load):
             return
         base = node.value
-        if (
-            (isinstance(base, ast.Attribute)
-            and base.attr == "environ")
-            or (isinstance(base, ast.Name) and base.id == "environ")
+        if (isinstance(base, ast.Attribute) and base.attr == "environ") or (
+            isinstance(base, ast.Name) and base.id == "environ"
         ):
             resolved = self.deob.resolve(base, scope)
             if resolved is not None and resolved.name == "os.environ":
