@@ -29,7 +29,7 @@ def test_base64_zlib_chain_through_variables():
         f"import base64, zlib\ndata = '{blob}'\ncode = zlib.decompress(base64.b64decode(data))\n"
         "exec(code.decode())\n"
     )
-    chain = [f for f in found if f.rule_id == "LG-OBF-001"][0].evidence[0]
+    chain = next(f for f in found if f.rule_id == "LG-OBF-001").evidence[0]
     assert "base64" in chain and "zlib" in chain
 
 

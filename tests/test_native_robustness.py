@@ -71,7 +71,7 @@ def test_file_analyzer_protocol_and_errors():
         tuple(FileEntry(p, len(b)) for p, b in files.items()),
         _Store(files),
     )
-    ctx = AnalysisContext(snapshot, LoadPlan((), (), ()), {p: FileKind.PYTHON for p in files})
+    ctx = AnalysisContext(snapshot, LoadPlan((), (), ()), dict.fromkeys(files, FileKind.PYTHON))
     analyzer = NativeAnalyzer()
     good = analyzer.analyze_file(ctx, snapshot.files[0], FileKind.PYTHON)
     assert [f.rule_id for f in good.findings] == ["LG-CMD-001"]

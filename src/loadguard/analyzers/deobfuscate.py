@@ -80,6 +80,7 @@ MODULE_CANON = {"posix": "os", "nt": "os", "cPickle": "pickle", "_pickle": "pick
                 "numpy": "numpy", "pathlib": "pathlib"}  # fmt: skip
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
 _TEXT_CODECS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "utf-16", "utf-32"})
+MAP_CHR = ("builtins.map", "builtins.chr")
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d{4,})")
 
 
@@ -530,7 +531,7 @@ class Deobfuscator:
             pieces = [self.fold(a, scope, depth + 1) for a in args]
             if any(p is None or not isinstance(p.value, str) for p in pieces):
                 return None
-            joined = "/".join(str(p.value).rstrip("/") for p in pieces if p)  # type: ignore[union-attr]
+            joined = "/".join(str(p.value).rstrip("/") for p in pieces if p)
             return _capped(joined, tuple(s for p in pieces if p for s in p.chain))
         if name in ("pathlib.Path.home", "os.path.expanduser.home"):
             return Folded("~")
@@ -571,7 +572,10 @@ class Deobfuscator:
             if sum(len(i.value) for i in items) + len(value) * len(items) > MAX_VALUE:
                 return None
             chain = (*receiver.chain, *(s for i in items for s in i.chain), "join")
-            return Folded(value.join(i.value for i in items), _dedupe(chain))  # type: ignore[arg-type]
+            if isinstance(value, str):
+                joined_text = value.join(str(i.value) for i in items)
+                return Folded(joined_text, _dedupe(chain))
+            return Folded(value.join(bytes(i.value) for i in items), _dedupe(chain))  # type: ignore[arg-type]
         if method == "decode" and isinstance(value, bytes):
             encoding = self.fold(args[0], scope, depth + 1) if args else Folded("utf-8")
             if encoding is None or not isinstance(encoding.value, str):
@@ -613,10 +617,8 @@ class Deobfuscator:
         if isinstance(node, ast.Call) and len(node.args) == 2:
             callee = self.resolve(node.func, scope, depth + 1)
             function = self.resolve(node.args[0], scope, depth + 1)
-            if callee and callee.name == "builtins.map" and function:
-                if function.name == "builtins.chr":
-                    codes = self._ints(node.args[1])
-                    return _chrs(codes)
+            if callee and function and (callee.name, function.name) == MAP_CHR:
+                return _chrs(self._ints(node.args[1]))
             return None
         if isinstance(node, ast.Call) and len(node.args) == 1:
             callee = self.resolve(node.func, scope, depth + 1)

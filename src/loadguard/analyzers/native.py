@@ -214,7 +214,7 @@ class _Scan:
                     "LG-CRED-004",
                     egress,
                     0,
-                    "secret read (line %d) and network call in the same scope" % secret,
+                    f"secret read (line {secret}) and network call in the same scope",
                 )
 
     # ------------------------------------------------------------------ findings
@@ -544,11 +544,10 @@ class _Scan:
                 scope.marks.setdefault("secret", node.lineno)
         elif name == "sys.settrace" or name == "builtins.breakpoint":
             pass
-        if name in R.FETCH_SOURCES and name in ("urllib.request.urlretrieve", "urllib.urlretrieve"):
-            target = deob.fold(args[1], scope) if len(args) > 1 else None
-            if target is not None and isinstance(target.value, str):
-                if _CODE_SUFFIX.search(target.value):
-                    self.add("LG-DL-003", node, f"downloads straight into {target.value!r}")
+        if name in ("urllib.request.urlretrieve", "urllib.urlretrieve") and len(args) > 1:
+            target = deob.fold(args[1], scope)
+            if target is not None and _CODE_SUFFIX.search(str(target.value)):
+                self.add("LG-DL-003", node, f"downloads straight into {target.value!r}")
         if self.fetchy and (
             name in R.DESERIALIZE_SINKS or name.endswith("spec_from_file_location")
         ):
@@ -854,11 +853,10 @@ class _Scan:
             path = self.deob.fold(base, scope)  # Path("...").write_text(...)
             if path is not None and method.startswith("write_"):
                 self._written_path(path, node)
-        if self.fetchy and node.args:
+        if self.fetchy and node.args and path is not None and isinstance(path.value, str):
             source = self._taint(node.args[0], scope)
-            if source is not None and path is not None and isinstance(path.value, str):
-                if _CODE_SUFFIX.search(path.value):
-                    self.add("LG-DL-003", node, f"writes {source} to {path.value!r}")
+            if source is not None and _CODE_SUFFIX.search(path.value):
+                self.add("LG-DL-003", node, f"writes {source} to {path.value!r}")
 
     def _written_path(self, path: Folded | None, node: ast.AST) -> None:
         if path is None or not isinstance(path.value, str):
