@@ -7,6 +7,7 @@ onto these ids so reports can group and merge findings across tools.
 from __future__ import annotations
 
 CWE_NAMES: dict[str, str] = {
+    "CWE-20": "Improper Input Validation",
     "CWE-78": "Improper Neutralization of Special Elements used in an OS Command",
     "CWE-94": "Improper Control of Generation of Code ('Code Injection')",
     "CWE-95": "Improper Neutralization of Directives in Dynamically Evaluated Code",
