@@ -74,3 +74,13 @@ def test_trust_remote_code_in_repo_code():
     )
     assert "LG-DL-005" not in rules(passthrough)
     assert "LG-DL-005" in rules("import torch\ntorch.hub.load('o/r', 'm', trust_repo=True)\n")
+
+
+def test_downloaded_weights_in_safe_mode_are_not_deserialization_risks():
+    source = """
+    import io, requests, torch
+    response = requests.get("http://127.0.0.1:9/w")
+    torch.load(io.BytesIO(response.content), weights_only=True)
+    """
+    assert "LG-DL-002" not in rules(source)
+    assert "LG-DL-002" in rules(source.replace("weights_only=True", "weights_only=False"))

@@ -31,9 +31,9 @@ MAX_TAINT_NODES = 400
 
 # Files that mention none of these cannot fetch anything: skip the taint pass.
 _FETCH_HINT = re.compile(
-    r"\b(import|from)\s+(requests|urllib|urllib2|urllib3|httpx|socket|http|aiohttp|pycurl|wget"
-    r"|huggingface_hub|ftplib|torch\.hub)\b|urlopen|urlretrieve|hf_hub_download|__import__"
-    r"|import_module|download_url_to_file|load_state_dict_from_url"
+    r"(?m)^[ \t]*(import|from)[ \t][^\n]*\b(requests|urllib|urllib2|urllib3|httpx|socket|http"
+    r"|aiohttp|pycurl|wget|huggingface_hub|ftplib|torch\.hub)\b|urlopen|urlretrieve"
+    r"|hf_hub_download|__import__|import_module|download_url_to_file|load_state_dict_from_url"
 )
 # Literal anchors, one of which every string pattern below needs; the precise
 # patterns (slow alternations) run only on strings that contain one.
@@ -552,9 +552,16 @@ class _Scan:
             name in R.DESERIALIZE_SINKS or name.endswith("spec_from_file_location")
         ):
             source = self._taint_args(node, scope)
-            if source is not None:
+            safe = _safe_loader_call(node, name)
+            if source is not None and safe is not True:
                 rule_id = "LG-DL-002" if name in R.DESERIALIZE_SINKS else "LG-DL-001"
-                self.add(rule_id, node, f"{name} of data from {source}")
+                self.add(
+                    rule_id,
+                    node,
+                    f"{name} of data from {source}",
+                    severity=Severity.MEDIUM if safe is None else None,
+                    confidence=Confidence.LOW if safe is None else None,
+                )
         if name in _DECODE_CALLS:
             self._maybe_payload(node, scope, executed=False)
         elif name not in R.EXEC_CALLS and name not in R.EVAL_CALLS:
@@ -952,6 +959,19 @@ _SECRET_WORDS = ("pass", "secret", "key", "salt", "nonce", "otp", "auth", "csrf"
 def _secretish(name: str) -> bool:
     low = name.lower()
     return any(word in low for word in _SECRET_WORDS) and bool(R.SECRETISH_NAME.search(low))
+
+
+def _safe_loader_call(node: ast.Call, name: str) -> bool | None:
+    """Is this loader call in its data-only mode? None when a flag is computed."""
+    flag = {"torch.load": "weights_only", "numpy.load": "allow_pickle"}.get(name)
+    if flag is None:
+        return False
+    value = _kw(node, flag)
+    if value is None:
+        return name == "numpy.load"  # numpy refuses pickles by default; torch < 2.6 does not
+    if not isinstance(value, ast.Constant):
+        return None
+    return bool(value.value) if flag == "weights_only" else not value.value
 
 
 def _kw(node: ast.Call, name: str) -> ast.expr | None:

@@ -321,7 +321,7 @@ METADATA_HOST = re.compile(
 )
 PERSISTENCE_PATH = re.compile(
     r"(\.bashrc|\.bash_profile|\.bash_login|\.zshrc|\.zprofile|\.zshenv|\.profile\b|\.cshrc"
-    r"|config/fish/config\.fish|sitecustomize\.py|usercustomize\.py|\.pth$"
+    r"|config/fish/config\.fish|sitecustomize\.py|usercustomize\.py"
     r"|/etc/cron|/var/spool/cron|\bcrontab\b|\.config/systemd/user|/etc/systemd/system"
     r"|authorized_keys|\.config/autostart|/etc/ld\.so\.preload|/etc/rc\.local"
     r"|/etc/profile|Library/LaunchAgents|/etc/init\.d|CurrentVersion\\\\?Run)"
@@ -330,7 +330,7 @@ SITE_PACKAGES = re.compile(r"(site-packages|dist-packages)")
 SHELL_PAYLOAD = re.compile(
     r"(\b(curl|wget)\b[^|;&]*\|\s*(ba|z|da)?sh\b|/dev/tcp/|\bnc\b[^|;&]*\s-[a-z]*e\b"
     r"|\bncat\b.*-e\b|\bbash\s+-i\b|\bsh\s+-i\b|base64\s+(-d|--decode)[^|]*\|\s*(ba)?sh"
-    r"|\bmkfifo\b|\bchmod\s+(\+x|[0-7]*7[0-7]*)\s+/tmp|\b(curl|wget)\s+\S+\s*(-O|-o|>)"
+    r"|\bmkfifo\b|\bchmod\s+(\+x|[0-7]*7[0-7]*)\s+/tmp|\b(curl|wget)\s"
     r"|xmrig|stratum\+tcp)"
 )
 PIP_INSTALL = re.compile(r"\b(pip3?|pip\.main|-m\s+pip|uv\s+pip|conda|easy_install)\b.*\binstall\b")
