@@ -42,3 +42,11 @@ def test_negatives():
     assert not high("def system(x):\n    return x\nsystem('ls')\n")
     assert not high("class M:\n    def run(self):\n        self.system('ls')\n")
     assert rules("'''Call os.system(cmd) to run.'''\n# os.system('x')\n") == set()
+
+
+def test_interpreter_lists_are_shells():
+    assert "LG-CMD-002" in rules("import subprocess\nsubprocess.run(['/bin/sh', '-c', 'true'])\n")
+    assert "LG-CMD-002" in rules(
+        "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'print(1)'])\n"
+    )
+    assert "LG-CMD-002" not in rules("import subprocess\nsubprocess.run(['git', '-C', 'x'])\n")

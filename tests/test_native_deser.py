@@ -39,3 +39,16 @@ def test_numpy_and_yaml():
     assert "LG-DESER-005" in rules("import yaml\nyaml.unsafe_load(s)\n")
     assert "LG-DESER-005" not in rules("import yaml\nyaml.load(s, Loader=yaml.SafeLoader)\n")
     assert "LG-DESER-005" not in rules("import yaml\nyaml.safe_load(s)\n")
+
+
+def test_embedded_pickle_blob():
+    import base64
+    import pickle
+
+    blob = base64.b64encode(pickle.dumps({"harmless": 1})).decode()
+    found = [
+        f
+        for f in scan(f"import pickle, base64\npickle.loads(base64.b64decode('{blob}'))\n")
+        if f.rule_id == "LG-DESER-007"
+    ]
+    assert found and found[0].severity.name == "CRITICAL"

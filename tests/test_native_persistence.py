@@ -29,3 +29,14 @@ def test_evasion_probes():
     assert "LG-EVADE-001" in rules("import os\nos.path.exists('/.dockerenv')\n")
     assert "LG-EVADE-001" in rules("import sys\nif sys.gettrace():\n    pass\n")
     assert "LG-EVADE-001" in rules("import os\nos.environ.get('GITHUB_ACTIONS')\n")
+
+
+def test_import_hooks_and_replaced_builtins():
+    assert "LG-PERS-004" in rules("import sys\nsys.meta_path.insert(0, Finder())\n")
+    assert "LG-PERS-004" in rules("import builtins\nbuiltins.open = my_open\n")
+    assert "LG-PERS-004" in rules("import torch\ntorch.load = patched\n")
+    assert "LG-PERS-004" not in rules("self.load = patched\nconfig.open = 1\n")
+
+
+def test_ctypes_library():
+    assert "LG-EXEC-008" in rules("import ctypes\nctypes.CDLL('./libx.so')\n")

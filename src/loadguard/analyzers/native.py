@@ -379,6 +379,11 @@ class _Scan:
                 elif isinstance(element, ast.Name):
                     scope.bind(element.id, None, None)
             return
+        if isinstance(target, ast.Attribute):
+            owner = self.deob.resolve(target.value, scope)
+            if owner is not None and owner.name in _HOOKABLE:
+                self.add("LG-PERS-004", node, f"replaces {owner.name}.{target.attr}")
+            return
         if isinstance(target, ast.Subscript):
             base = self.deob.resolve(target.value, scope)
             if base is not None and base.name == "os.environ":
@@ -584,6 +589,17 @@ class _Scan:
                     severity=Severity.MEDIUM if safe is None else None,
                     confidence=Confidence.LOW if safe is None else None,
                 )
+        if name in _BLOB_LOADERS and args:
+            blob = deob.fold(args[0], scope)
+            if blob is not None and isinstance(blob.value, bytes) and len(blob.value) > 8:
+                chain = " -> ".join(blob.chain) or "literal"
+                self.add(
+                    "LG-DESER-007",
+                    node,
+                    f"{name} of a {len(blob.value)}-byte blob in the source ({chain})",
+                    severity=Severity.CRITICAL if blob.decoded else None,
+                    evidence=(f"decoding chain: {chain}",),
+                )
         if name in _DECODE_CALLS:
             self._maybe_payload(node, scope, executed=False)
         elif name not in R.EXEC_CALLS and name not in R.EVAL_CALLS:
@@ -641,12 +657,28 @@ class _Scan:
             isinstance(command, ast.JoinedStr | ast.BinOp)
             or isinstance(self.deob.fold(command, scope), Folded)
         )
-        if shell or string_command:
-            why = "shell=True" if shell else "a command string"
+        interpreter = self._interpreter_command(command, scope)
+        if shell or string_command or interpreter:
+            why = "shell=True" if shell else interpreter if interpreter else "a command string"
             self.add("LG-CMD-002", node, f"{name} with {why}", evidence=callee.via)
         else:
             self.add("LG-CMD-003", node, f"{name} starts a program", evidence=callee.via)
         self._command_text(node, command, scope)
+
+    def _interpreter_command(self, command: ast.AST | None, scope: Scope) -> str | None:
+        """``["/bin/sh", "-c", ...]`` or ``[sys.executable, "-c", ...]``: a shell in disguise."""
+        if not isinstance(command, ast.List | ast.Tuple) or len(command.elts) < 2:
+            return None
+        flag = self.deob.fold(command.elts[1], scope)
+        if flag is None or flag.value not in ("-c", "/c", "-Command", "-e"):
+            return None
+        head = command.elts[0]
+        program = self.deob.fold(head, scope)
+        resolved = self.deob.resolve(head, scope)
+        name = str(program.value).rsplit("/", 1)[-1] if program else None
+        if name in R.SHELLS or (resolved is not None and resolved.name == "sys.executable"):
+            return f"an interpreter running inline code ({name or 'sys.executable'} {flag.value})"
+        return None
 
     def _command_text(self, node: ast.Call, command: ast.AST | None, scope: Scope) -> None:
         if command is None:
@@ -950,6 +982,10 @@ _DECODE_CALLS = frozenset(
      "gzip.decompress", "bz2.decompress", "lzma.decompress", "codecs.decode", "codecs.encode",
      "builtins.bytes.fromhex", "builtins.bytes", "builtins.bytearray"}
 )  # fmt: skip
+_HOOKABLE = frozenset({"builtins", "os", "subprocess", "torch", "pickle", "importlib"})
+_BLOB_LOADERS = frozenset(
+    {"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads", "builtins.exec"}
+)
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
 
 

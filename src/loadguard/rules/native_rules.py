@@ -64,6 +64,8 @@ _RULES = (
          "Executes another file's code; safe only if that file is trusted and pinned."),
     Rule("LG-EXEC-007", "Import of a module named at run time", ("CWE-470", "CWE-94"), S.MEDIUM,
          C.LOW, "__import__/importlib with a computed name defeats static reachability."),
+    Rule("LG-EXEC-008", "Native library loaded (ctypes)", ("CWE-94", "CWE-829"), S.MEDIUM,
+         C.MEDIUM, "A shared library runs native code on load, invisible to Python analysis."),
     # --- insecure deserialization
     Rule("LG-DESER-001", "pickle deserialization", ("CWE-502",), S.MEDIUM, C.HIGH,
          "Unpickling calls any callable the data names."),
@@ -114,6 +116,11 @@ _RULES = (
          C.MEDIUM, "Model code writes to its cache; absolute paths elsewhere tamper with the host."),
     Rule("LG-PERS-003", "Writes into installed packages (site-packages)", ("CWE-912",), S.HIGH,
          C.MEDIUM, "Modifying installed packages backdoors every later program."),
+    Rule("LG-PERS-004", "Import system or builtins hooked at run time", ("CWE-912",), S.MEDIUM,
+         C.MEDIUM, "sys.meta_path/path_hooks entries and replaced builtins intercept every later "
+         "import or call."),
+    Rule("LG-DESER-007", "Deserialization of an embedded blob", ("CWE-502", "CWE-506"), S.HIGH,
+         C.HIGH, "A pickle/marshal literal in source is a payload; data does not ship that way."),
     # --- evasion and obfuscation
     Rule("LG-EVADE-001", "Sandbox, VM, debugger or CI detection", ("CWE-912",), S.LOW, C.MEDIUM,
          "Malware checks where it runs before acting; model code has no reason to."),
@@ -202,6 +209,16 @@ CALL_RULES: dict[str, str] = {
         "LG-DESER-006",
     ),
     "pip.main": "LG-DL-004",
+    "ctypes.CDLL": "LG-EXEC-008",
+    "ctypes.cdll.LoadLibrary": "LG-EXEC-008",
+    "ctypes.PyDLL": "LG-EXEC-008",
+    "ctypes.WinDLL": "LG-EXEC-008",
+    "ctypes.windll.LoadLibrary": "LG-EXEC-008",
+    "_ctypes.dlopen": "LG-EXEC-008",
+    "sys.meta_path.append": "LG-PERS-004",
+    "sys.meta_path.insert": "LG-PERS-004",
+    "sys.path_hooks.append": "LG-PERS-004",
+    "sys.path_hooks.insert": "LG-PERS-004",
     "pip._internal.main": "LG-DL-004",
     "pip._internal.cli.main.main": "LG-DL-004",
     "sys.gettrace": "LG-EVADE-001",
@@ -211,6 +228,8 @@ CALL_RULES: dict[str, str] = {
 SUBPROCESS_CALLS = frozenset(
     f"subprocess.{n}" for n in ("Popen", "run", "call", "check_call", "check_output")
 ) | frozenset({"asyncio.create_subprocess_shell", "asyncio.create_subprocess_exec"})
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "cmd", "cmd.exe", "powershell",
+                    "pwsh", "python", "python3", "perl", "ruby", "node"})  # fmt: skip
 SHELL_ALWAYS = frozenset({"asyncio.create_subprocess_shell"})
 EXEC_CALLS = frozenset({"builtins.exec"})
 EVAL_CALLS = frozenset({"builtins.eval"})
