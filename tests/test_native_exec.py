@@ -45,3 +45,8 @@ def test_model_eval_re_compile_torch_compile_are_not_code_injection():
 
 def test_shadowed_builtin_is_not_flagged():
     assert not high("def exec(x):\n    return x\nexec(y)\n")
+
+
+def test_copying_a_function_is_not_code_construction():
+    source = "import types\ng = types.FunctionType(f.__code__, f.__globals__, name='g')\n"
+    assert "LG-EXEC-005" not in rules(source)

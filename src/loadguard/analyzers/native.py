@@ -511,6 +511,8 @@ class _Scan:
             return
         name = callee.name
         rule = R.CALL_RULES.get(name)
+        if rule == "LG-EXEC-005" and node.args and _reuses_code(node.args[0]):
+            rule = None  # FunctionType(f.__code__, ...) copies a function, builds nothing new
         if rule is not None:
             self.add(rule, node, f"calls {name}", evidence=callee.via)
         if callee.dynamic and name in _DANGEROUS:
@@ -1019,6 +1021,10 @@ _SECRET_WORDS = ("pass", "secret", "key", "salt", "nonce", "otp", "auth", "csrf"
 def _secretish(name: str) -> bool:
     low = name.lower()
     return any(word in low for word in _SECRET_WORDS) and bool(R.SECRETISH_NAME.search(low))
+
+
+def _reuses_code(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "__code__"
 
 
 def _safe_loader_call(node: ast.Call, name: str) -> bool | None:
