@@ -84,3 +84,12 @@ def test_downloaded_weights_in_safe_mode_are_not_deserialization_risks():
     """
     assert "LG-DL-002" not in rules(source)
     assert "LG-DL-002" in rules(source.replace("weights_only=True", "weights_only=False"))
+
+
+def test_open_write_chain():
+    source = """
+    import requests
+    data = requests.get("http://127.0.0.1:9/m").text
+    open("plugin.py", "w").write(data)
+    """
+    assert "LG-DL-003" in rules(source)

@@ -116,3 +116,19 @@ def test_plain_base64_data_is_not_code():
     assert rules(f"import base64\nimg = base64.b64decode('{blob}')\n") == set()
     word = base64.b64encode(b"hello world").decode()
     assert rules(f"import base64\nx = base64.b64decode('{word}')\n") == set()
+
+
+def test_exec_of_runtime_decoded_data():
+    found = scan(
+        "import base64, zlib\ndef f(blob):\n    exec(zlib.decompress(base64.b64decode(blob)).decode())\n"
+    )
+    assert any(f.rule_id == "LG-OBF-001" and f.severity == Severity.CRITICAL for f in found)
+
+
+def test_dangerous_callables_handed_over():
+    assert "LG-CMD-001" in rules(
+        "import os, threading\nthreading.Thread(target=os.system, args=('true',)).start()\n"
+    )
+    assert "LG-CMD-001" in rules("import os, atexit\natexit.register(os.system, 'true')\n")
+    assert "LG-EXEC-001" in rules("list(map(exec, chunks))\n")
+    assert rules("import threading\nthreading.Thread(target=worker).start()\n") == set()

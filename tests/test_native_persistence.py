@@ -40,3 +40,8 @@ def test_import_hooks_and_replaced_builtins():
 
 def test_ctypes_library():
     assert "LG-EXEC-008" in rules("import ctypes\nctypes.CDLL('./libx.so')\n")
+
+
+def test_injecting_environment_variables():
+    assert "LG-PERS-004" in rules("import os\nos.environ['LD_PRELOAD'] = '/tmp/x.so'\n")
+    assert "LG-PERS-004" not in rules("import os\nos.environ['OMP_NUM_THREADS'] = '1'\n")

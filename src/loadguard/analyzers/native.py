@@ -390,6 +390,8 @@ class _Scan:
                 key = self.deob.fold(target.slice, scope)
                 if key is not None and key.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
                     self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+                elif key is not None and key.value in _INJECTING_ENV:
+                    self.add("LG-PERS-004", node, f"sets {key.value}")
 
     def _secret_assignment(self, name: str, value: ast.expr, scope: Scope) -> None:
         for sub in _bounded_walk(value, 64):
@@ -523,6 +525,8 @@ class _Scan:
                 evidence=callee.via,
             )
         args = node.args
+        if name in _CALLBACK_TAKERS:
+            self._callable_arguments(node, scope)
         if name in R.SUBPROCESS_CALLS:
             self._subprocess(node, name, callee, scope)
         elif name in ("os.system", "os.popen", "subprocess.getoutput", "commands.getoutput"):
@@ -628,6 +632,8 @@ class _Scan:
             self._egress(node, f"socket.{attr}", scope)
         elif attr in R.WRITE_METHODS:
             self._write(node, attr, base, scope)
+        elif attr in _CALLBACK_METHODS:
+            self._callable_arguments(node, scope)
         elif attr in R.EXEC_MODULE_ATTRS:
             self.add("LG-EXEC-006", node, f".{attr}() runs a module's code")
         elif attr in ("decode", "join", "format", "replace"):
@@ -640,6 +646,25 @@ class _Scan:
                     attr != "open" or _write_mode(node, 0)
                 ):
                     self._written_path(path, node)
+
+    def _callable_arguments(self, node: ast.Call, scope: Scope) -> None:
+        """``Thread(target=os.system, args=(...))``: a dangerous callable handed over."""
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            if not isinstance(arg, ast.Name | ast.Attribute | ast.Subscript):
+                continue
+            target = self.deob.resolve(arg, scope)
+            if target is None:
+                continue
+            name = target.name
+            rule = R.CALL_RULES.get(name)
+            if rule is None and name in R.EXEC_CALLS:
+                rule = "LG-EXEC-001"
+            elif rule is None and name in R.EVAL_CALLS:
+                rule = "LG-EXEC-002"
+            elif rule is None and name in R.SUBPROCESS_CALLS:
+                rule = "LG-CMD-002"
+            if rule is not None:
+                self.add(rule, node, f"{name} passed as a callable", evidence=target.via)
 
     def _keywords(self, node: ast.Call) -> None:
         for keyword in node.keywords:
@@ -752,6 +777,15 @@ class _Scan:
             inner = self.deob.resolve(source_node.func, scope)
             if inner is not None and inner.name in ("marshal.loads", "marshal.load"):
                 return  # LG-EXEC-005 already reports the code object
+        decoder = self._runtime_decoder(source_node, scope)
+        if decoder is not None and name not in R.COMPILE_CALLS:
+            self.add(
+                "LG-OBF-001",
+                node,
+                f"{short} of data decoded at run time by {decoder}",
+                confidence=Confidence.MEDIUM,
+            )
+            return
         if name in R.EXEC_CALLS:
             self.add("LG-EXEC-001", node, "exec of dynamic code", evidence=callee.via)
         elif name in R.EVAL_CALLS:
@@ -760,6 +794,21 @@ class _Scan:
             mode = self.deob.fold(node.args[2], scope) if len(node.args) > 2 else None
             if mode is None or mode.value != "eval":
                 self.add("LG-EXEC-004", node, "compile of dynamic source", evidence=callee.via)
+
+    def _runtime_decoder(self, node: ast.AST, scope: Scope) -> str | None:
+        """``exec(zlib.decompress(b64decode(blob_from_elsewhere)).decode())``: which decoder."""
+        for _ in range(4):
+            if not isinstance(node, ast.Call):
+                return None
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "decode":
+                node = func.value
+                continue
+            callee = self.deob.resolve(func, scope)
+            if callee is not None and callee.name in _DECODE_CALLS - _BYTES_CALLS:
+                return callee.name
+            return None
+        return None
 
     def _maybe_payload(self, node: ast.Call, scope: Scope, executed: bool) -> None:
         folded = self.deob.fold(node, scope)
@@ -873,6 +922,8 @@ class _Scan:
             folded = self.deob.fold(key, scope)
             if folded is not None and folded.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
                 self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+            elif folded is not None and folded.value in _INJECTING_ENV:
+                self.add("LG-PERS-004", node, f"sets {folded.value}")
 
     def _weak_hash(self, node: ast.Call, name: str, scope: Scope) -> None:
         if any(k.arg == "usedforsecurity" for k in node.keywords):
@@ -914,6 +965,8 @@ class _Scan:
             known, path = scope.opened(base.id)
             if not known:
                 path = None
+        elif isinstance(base, ast.Call) and (opened := self._opened_path(base, scope)):
+            path = opened[0]  # open("x.py", "w").write(...)
         else:
             path = self.deob.fold(base, scope)  # Path("...").write_text(...)
             if path is not None and method.startswith("write_"):
@@ -984,10 +1037,19 @@ _DECODE_CALLS = frozenset(
      "gzip.decompress", "bz2.decompress", "lzma.decompress", "codecs.decode", "codecs.encode",
      "builtins.bytes.fromhex", "builtins.bytes", "builtins.bytearray"}
 )  # fmt: skip
+_CALLBACK_TAKERS = frozenset(
+    {"threading.Thread", "threading.Timer", "multiprocessing.Process", "atexit.register",
+     "builtins.map", "functools.partial", "signal.signal", "weakref.finalize",
+     "multiprocessing.Pool"}
+)  # fmt: skip
+_CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
+_INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
+                            "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip
 _HOOKABLE = frozenset({"builtins", "os", "subprocess", "torch", "pickle", "importlib"})
 _BLOB_LOADERS = frozenset(
     {"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads", "builtins.exec"}
 )
+_BYTES_CALLS = frozenset({"builtins.bytes", "builtins.bytearray"})
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
 
 
