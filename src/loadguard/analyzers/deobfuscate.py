@@ -178,6 +178,9 @@ class Deobfuscator:
     def __init__(self, star_names: Callable[[str, str], bool] | None = None) -> None:
         # star_names(module, name): is ``name`` worth resolving through ``from module import *``
         self._star_names = star_names or (lambda module, name: False)
+        # Handlers of one statement ask about the same nodes; answers cannot change in between.
+        self._resolved: dict[int, Resolved | None] = {}
+        self._folded: dict[int, Folded | None] = {}
 
     # ------------------------------------------------------------------ binding
 
@@ -217,6 +220,14 @@ class Deobfuscator:
 
     def resolve(self, node: ast.AST, scope: Scope, depth: int = 0) -> Resolved | None:
         """The canonical dotted name ``node`` refers to, if it can be told statically."""
+        key = id(node)
+        if key in self._resolved:
+            return self._resolved[key]
+        result = self._resolve(node, scope, depth)
+        self._resolved[key] = result
+        return result
+
+    def _resolve(self, node: ast.AST, scope: Scope, depth: int) -> Resolved | None:
         if depth > MAX_DEPTH:
             return None
         kind = type(node)
@@ -360,6 +371,15 @@ class Deobfuscator:
 
     def fold(self, node: ast.AST, scope: Scope, depth: int = 0) -> Folded | None:
         """The literal str/bytes value of ``node``, or None if it is not a constant."""
+        key = id(node)
+        if key in self._folded:
+            return self._folded[key]
+        result = self._fold(node, scope, depth)
+        if type(node) is not ast.Name:  # a name's value changes as the walk goes on
+            self._folded[key] = result
+        return result
+
+    def _fold(self, node: ast.AST, scope: Scope, depth: int) -> Folded | None:
         if depth > MAX_DEPTH:
             return None
         kind = type(node)

@@ -178,6 +178,7 @@ class _Scan:
         stack: list[tuple[ast.AST, Scope]] = [(n, self.module) for n in reversed(list(body))]
         handlers = self._handlers
         fields_of = _CHILD_FIELDS
+        leaves = _LEAVES
         push = stack.append
         while stack:
             node, scope = stack.pop()
@@ -198,9 +199,9 @@ class _Scan:
                     continue
                 if type(value) is list:
                     for child in reversed(value):
-                        if child is not None:
+                        if child is not None and type(child) not in leaves:
                             push((child, inner))
-                else:
+                elif type(value) not in leaves:
                     push((value, inner))
 
     def finish(self) -> None:
@@ -1058,6 +1059,8 @@ _SKIPPED_FIELDS = frozenset(
     {"ctx", "op", "ops", "type_ignores", "type_comment", "kind", "id", "attr", "name", "arg",
      "module", "level", "conversion", "is_async", "asname", "kwd_attrs", "rest"}
 )  # fmt: skip
+# Nodes no handler looks at and that have no children worth visiting.
+_LEAVES = frozenset({ast.Name, ast.Pass, ast.Break, ast.Continue, ast.alias})
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Global: (), ast.Nonlocal: ()}
 
 
