@@ -132,3 +132,14 @@ def test_dangerous_callables_handed_over():
     assert "LG-CMD-001" in rules("import os, atexit\natexit.register(os.system, 'true')\n")
     assert "LG-EXEC-001" in rules("list(map(exec, chunks))\n")
     assert rules("import threading\nthreading.Thread(target=worker).start()\n") == set()
+
+
+def test_sequences_bound_to_names():
+    assert "LG-EXEC-001" in rules(
+        "k = [chr(x) for x in [101, 120, 101, 99]]\n"
+        "def f(c):\n    getattr(__builtins__, ''.join(k))(c)\n"
+    )
+    assert "LG-CMD-001" in rules(
+        "parts = ['sys', 'tem']\nimport os\ngetattr(os, ''.join(parts))('true')\n"
+    )
+    assert "LG-DESER-007" not in rules("import base64\nexec(base64.b64decode('cHJpbnQoMSk='))\n")

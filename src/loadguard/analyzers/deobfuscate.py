@@ -103,6 +103,7 @@ class Scope:
     files: dict[str, Folded | None] = field(default_factory=dict)  # handle -> opened path
     star_modules: tuple[str, ...] = ()
     marks: dict[str, int] = field(default_factory=dict)  # "secret"/"egress" -> first line
+    sequences: dict[str, list[Folded]] = field(default_factory=dict)  # k = [chr(c) for c ...]
 
     def lookup_alias(self, name: str) -> Resolved | None:
         scope: Scope | None = self
@@ -122,6 +123,16 @@ class Scope:
             if hit is not None:
                 return hit
             if name in scope.shadowed or name in scope.aliases:
+                return None
+            scope = scope.parent
+        return None
+
+    def lookup_sequence(self, name: str) -> list[Folded] | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.sequences:
+                return scope.sequences[name]
+            if name in scope.shadowed or name in scope.aliases or name in scope.consts:
                 return None
             scope = scope.parent
         return None
@@ -162,6 +173,7 @@ class Scope:
     def bind(self, name: str, alias: Resolved | None, const: Folded | None) -> None:
         self.aliases.pop(name, None)
         self.consts.pop(name, None)
+        self.sequences.pop(name, None)
         self.tainted.pop(name, None)
         self.shadowed.discard(name)
         if alias is not None:
@@ -215,6 +227,11 @@ class Deobfuscator:
             scope.bind(name, alias, None)
             return
         scope.bind(name, None, self.fold(value, scope))
+        if type(value) in (ast.List, ast.Tuple, ast.ListComp) and name not in scope.consts:
+            items = self._fold_iterable(value, scope, 0)
+            if items is not None:
+                scope.shadowed.discard(name)
+                scope.sequences[name] = items
 
     # ------------------------------------------------------------------ resolution
 
@@ -680,6 +697,10 @@ class Deobfuscator:
                     return None
                 return [Folded(f.value, (*f.chain, "xor")) for f in out] if out else None
             return None
+        if isinstance(node, ast.Name):
+            sequence = scope.lookup_sequence(node.id)
+            if sequence is not None:
+                return sequence
         folded = self.fold(node, scope, depth + 1)
         if folded is not None and isinstance(folded.value, str):
             return [Folded(ch, folded.chain) for ch in folded.value]

@@ -1047,9 +1047,7 @@ _CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call
 _INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
                             "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip
 _HOOKABLE = frozenset({"builtins", "os", "subprocess", "torch", "pickle", "importlib"})
-_BLOB_LOADERS = frozenset(
-    {"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads", "builtins.exec"}
-)
+_BLOB_LOADERS = frozenset({"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads"})
 _BYTES_CALLS = frozenset({"builtins.bytes", "builtins.bytearray"})
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
 
