@@ -45,3 +45,7 @@ def test_ctypes_library():
 def test_injecting_environment_variables():
     assert "LG-PERS-004" in rules("import os\nos.environ['LD_PRELOAD'] = '/tmp/x.so'\n")
     assert "LG-PERS-004" not in rules("import os\nos.environ['OMP_NUM_THREADS'] = '1'\n")
+
+
+def test_ordinary_torch_monkeypatching_is_not_a_hook():
+    assert "LG-PERS-004" not in rules("import torch\ntorch.linspace = safe_linspace\n")

@@ -382,7 +382,9 @@ class _Scan:
             return
         if isinstance(target, ast.Attribute):
             owner = self.deob.resolve(target.value, scope)
-            if owner is not None and owner.name in _HOOKABLE:
+            if owner is not None and (
+                owner.name in _HOOKABLE or target.attr in _HOOKABLE_ATTRS.get(owner.name, ())
+            ):
                 self.add("LG-PERS-004", node, f"replaces {owner.name}.{target.attr}")
             return
         if isinstance(target, ast.Subscript):
@@ -1046,7 +1048,10 @@ _CALLBACK_TAKERS = frozenset(
 _CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
 _INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
                             "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip
-_HOOKABLE = frozenset({"builtins", "os", "subprocess", "torch", "pickle", "importlib"})
+# Replacing anything in these modules intercepts security-relevant calls; elsewhere
+# (torch.linspace = patched, common in model code) only the loaders themselves.
+_HOOKABLE = frozenset({"builtins", "os", "subprocess", "pickle", "importlib", "marshal"})
+_HOOKABLE_ATTRS = {"torch": ("load", "hub"), "torch.serialization": ("load",)}
 _BLOB_LOADERS = frozenset({"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads"})
 _BYTES_CALLS = frozenset({"builtins.bytes", "builtins.bytearray"})
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
