@@ -11,13 +11,14 @@ import importlib
 from .base import Analyzer
 
 REGISTRY: dict[str, str] = {
+    "native": "loadguard.analyzers.native:NativeAnalyzer",
     "pickle": "loadguard.analyzers.pickle:PickleAnalyzer",
     "weights": "loadguard.analyzers.weights:WeightsAnalyzer",
     "templates": "loadguard.analyzers.templates:TemplateAnalyzer",
 }
 # What runs when the user does not choose (external tools are opt-in). Config
 # findings need no analyzer: detection reports them in the plan.
-DEFAULT_ANALYZERS: tuple[str, ...] = ("pickle", "weights", "templates")
+DEFAULT_ANALYZERS: tuple[str, ...] = ("native", "pickle", "weights", "templates")
 
 
 def available() -> tuple[str, ...]:

@@ -1,0 +1,1147 @@
+"""The native analyzer: one AST walk per file, rules from ``loadguard.rules.native_rules``.
+
+The walk is iterative (10k-deep expressions do not recurse) and visits each
+node once. Names are resolved through the module's imports and assignments
+and literal expressions are folded first (``deobfuscate``), so
+``getattr(__import__('o'+'s'), 'sys'+'tem')(c)`` is judged as ``os.system(c)``.
+Strings that decode to Python are analysed as code of their own; their
+findings carry the decoding chain as evidence and sit on the outer line.
+A small intraprocedural taint pass follows names assigned from network
+fetches into ``exec``, deserializers and code files.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanError, Severity
+from ..pyparse import ParseFailure, parse_python
+from ..rules import native_rules as R
+from .base import AnalysisContext, AnalyzerOutput
+from .deobfuscate import Deobfuscator, Folded, Resolved, Scope
+
+ANALYZER = "native"
+MAX_PAYLOAD_CHARS = 256 * 1024
+MAX_PAYLOAD_DEPTH = 3
+MAX_PAYLOADS = 64
+MAX_TAINT_NODES = 400
+
+# Files that mention none of these cannot fetch anything: skip the taint pass.
+_FETCH_HINT = re.compile(
+    r"(?m)^[ \t]*(import|from)[ \t][^\n]*\b(requests|urllib|urllib2|urllib3|httpx|socket|http"
+    r"|aiohttp|pycurl|wget|huggingface_hub|ftplib|torch\.hub)\b|urlopen|urlretrieve"
+    r"|hf_hub_download|__import__|import_module|download_url_to_file|load_state_dict_from_url"
+)
+# Literal anchors, one of which every string pattern below needs; the precise
+# patterns (slow alternations) run only on strings that contain one.
+_STRING_HINT = re.compile(
+    r"aws|ssh|netrc|huggingface|credentials|docker|kube|pypirc|gcloud|azure|npmrc|gnupg|shadow"
+    r"|Login Data|firefox|wallet|_history|169\.254|metadata\.|100\.100\.100|fd00:ec2|bash|zsh"
+    r"|profile|cshrc|fish|customize|cron|systemd|authorized_keys|autostart|preload|rc\.local"
+    r"|LaunchAgents|init\.d|CurrentVersion|-packages|cgroup|TracerPid|/proc/self|VBOX|VirtualBox"
+    r"|VMware|vmware|QEMU|qemu|KVM|Xen|hypervisor|/sys/class/dmi|sandboxie|wireshark|dbg"
+    r"|GITHUB_ACTIONS|GITLAB_CI|JENKINS_URL|TRAVIS|BUILDKITE|CIRCLECI"
+)
+_CODE_SUFFIX = re.compile(r"\.(py|pyc|pth|so|sh|bash|pyd|dll|dylib)$")
+_SAFE_WRITE_ROOTS = ("/tmp", "/dev/null", "/dev/shm", "/dev/stdout", "/dev/stderr", "~/.cache")
+_DANGEROUS = (
+    frozenset(R.CALL_RULES)
+    | R.SUBPROCESS_CALLS
+    | R.EXEC_CALLS
+    | R.EVAL_CALLS
+    | R.COMPILE_CALLS
+    | R.DYNAMIC_IMPORT_CALLS
+    | R.NETWORK_CALLS
+    | R.DESERIALIZE_SINKS
+    | R.TORCH_LOAD
+)
+_SENSITIVE_MODULES = frozenset({"os", "subprocess", "builtins", "pty", "pickle", "marshal"})
+_ENV_READS = frozenset({"os.getenv", "os.environ.get", "os.environ.pop", "os.getenvb"})
+_ENV_WRITES = frozenset({"os.putenv", "os.environ.setdefault"})
+_DUMPERS = frozenset(
+    {"json.dumps", "json.dump", "builtins.str", "builtins.repr", "builtins.print", "pickle.dumps",
+     "base64.b64encode", "yaml.dump", "pprint.pprint", "pprint.pformat"}
+)  # fmt: skip
+_OPENERS = frozenset({"builtins.open", "io.open", "codecs.open", "os.open"})
+_STAR_TABLE = frozenset(
+    name for name in _DANGEROUS if name.count(".") == 1 and not name.startswith("builtins.")
+)
+
+
+def _star_names(module: str, name: str) -> bool:
+    return f"{module}.{name}" in _STAR_TABLE
+
+
+@dataclass
+class _Origin:
+    """Where a decoded payload sits in the outer file."""
+
+    line: int
+    column: int
+    snippet: str
+    chain: tuple[str, ...]
+    decoded: bool
+
+
+@dataclass
+class _Shared:
+    """State of one file's analysis, shared by the scans of its decoded payloads."""
+
+    path: str
+    findings: dict[tuple[str, int], Finding] = field(default_factory=dict)
+    payloads_seen: set[int] = field(default_factory=set)
+    scopes: list[Scope] = field(default_factory=list)
+    credential_line: int | None = None  # a credential file or the whole environment is read
+    egress_line: int | None = None
+
+
+class NativeAnalyzer:
+    name = ANALYZER
+    version = "1"
+
+    def wants(self, entry: FileEntry, kind: FileKind) -> bool:
+        return kind is FileKind.PYTHON
+
+    def analyze_file(
+        self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
+    ) -> AnalyzerOutput:
+        try:
+            parsed = ctx.parse(entry.path)
+        except ParseFailure as exc:
+            return AnalyzerOutput(errors=(ScanError(entry.path, ANALYZER, str(exc), exc.kind),))
+        return AnalyzerOutput(findings=analyze_tree(parsed.tree, parsed.text, entry.path))
+
+
+def analyze_source(data: bytes, path: str = "<source>") -> AnalyzerOutput:
+    """Analyse Python source bytes (tests, benchmarks, ``check-code`` style callers)."""
+    try:
+        parsed = parse_python(data, path)
+    except ParseFailure as exc:
+        return AnalyzerOutput(errors=(ScanError(path, ANALYZER, str(exc), exc.kind),))
+    return AnalyzerOutput(findings=analyze_tree(parsed.tree, parsed.text, path))
+
+
+def analyze_tree(tree: ast.Module, text: str, path: str) -> tuple[Finding, ...]:
+    shared = _Shared(path)
+    scan = _Scan(shared, text.splitlines(), Scope(), None, 0, bool(_FETCH_HINT.search(text)))
+    scan.run(tree.body)
+    scan.finish()
+    return tuple(sorted(shared.findings.values(), key=lambda f: (f.location.line or 0, f.rule_id)))
+
+
+class _Scan:
+    def __init__(
+        self,
+        shared: _Shared,
+        lines: list[str],
+        module: Scope,
+        origin: _Origin | None,
+        depth: int,
+        fetchy: bool,
+    ) -> None:
+        self.shared = shared
+        self.lines = lines
+        self.module = module
+        self.origin = origin
+        self.depth = depth
+        self.fetchy = fetchy
+        self.deob = Deobfuscator(_star_names)
+        self.asserts: list[ast.Assert] = []
+        shared.scopes.append(module)
+        self._handlers = {
+            ast.Call: self._call,
+            ast.Assign: self._assign,
+            ast.AnnAssign: self._annassign,
+            ast.AugAssign: self._augassign,
+            ast.Import: self._import,
+            ast.ImportFrom: self._import,
+            ast.FunctionDef: self._function,
+            ast.AsyncFunctionDef: self._function,
+            ast.Lambda: self._lambda,
+            ast.ClassDef: self._class,
+            ast.With: self._with,
+            ast.AsyncWith: self._with,
+            ast.For: self._for,
+            ast.AsyncFor: self._for,
+            ast.Subscript: self._subscript,
+            ast.Constant: self._constant,
+            ast.Assert: self._assert,
+            ast.ExceptHandler: self._except,
+        }
+
+    # ------------------------------------------------------------------ walk
+
+    def run(self, body: Iterable[ast.AST]) -> None:
+        stack: list[tuple[ast.AST, Scope]] = [(n, self.module) for n in reversed(list(body))]
+        handlers = self._handlers
+        fields_of = _CHILD_FIELDS
+        leaves = _LEAVES
+        push = stack.append
+        while stack:
+            node, scope = stack.pop()
+            kind = type(node)
+            if kind is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
+                continue  # docstrings and bare strings: prose, not code
+            handler = handlers.get(kind)
+            inner = scope
+            if handler is not None:
+                inner = handler(node, scope) or scope  # type: ignore[operator]
+            fields = fields_of.get(kind)
+            if fields is None:
+                fields = fields_of[kind] = _child_fields(kind)
+            # children pushed last-first so they pop in source order
+            for name in fields:
+                value = getattr(node, name, None)
+                if value is None:
+                    continue
+                if type(value) is list:
+                    for child in reversed(value):
+                        if child is not None and type(child) not in leaves:
+                            push((child, inner))
+                elif type(value) not in leaves:
+                    push((value, inner))
+
+    def finish(self) -> None:
+        if self.asserts:
+            first = self.asserts[0]
+            count = len(self.asserts)
+            self.add("LG-HYG-001", first, f"{count} assert statement(s); first here")
+        shared = self.shared
+        if self.depth == 0 and shared.credential_line and shared.egress_line:
+            self.add_at(
+                "LG-CRED-004",
+                shared.egress_line,
+                0,
+                f"credentials collected (line {shared.credential_line}) in a module that sends "
+                "data over the network",
+                severity=Severity.CRITICAL,
+            )
+        for scope in self.shared.scopes:
+            secret = scope.marks.get("secret")
+            egress = scope.marks.get("egress")
+            if secret is not None and egress is not None:
+                self.add_at(
+                    "LG-CRED-004",
+                    egress,
+                    0,
+                    f"secret read (line {secret}) and network call in the same scope",
+                )
+
+    # ------------------------------------------------------------------ findings
+
+    def add(
+        self,
+        rule_id: str,
+        node: ast.AST,
+        message: str,
+        *,
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> None:
+        line = getattr(node, "lineno", 1)
+        column = getattr(node, "col_offset", 0)
+        self.add_at(rule_id, line, column, message, severity, confidence, evidence)
+
+    def add_at(
+        self,
+        rule_id: str,
+        line: int,
+        column: int,
+        message: str,
+        severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        evidence: tuple[str, ...] = (),
+    ) -> None:
+        rule = R.RULES[rule_id]
+        sev = rule.severity if severity is None else severity
+        conf = rule.confidence if confidence is None else confidence
+        snippet = self._line(line)
+        origin = self.origin
+        if origin is not None:
+            evidence = (
+                f"decoding chain: {' -> '.join(origin.chain) or 'literal code'}",
+                f"payload line {line}: {snippet}",
+                *evidence,
+            )
+            message = f"in code decoded from a string ({' -> '.join(origin.chain)}): {message}"
+            if origin.decoded and sev < Severity.CRITICAL and sev >= Severity.MEDIUM:
+                sev = Severity(sev + 1)  # hiding it is evidence of intent
+            conf = max(conf, Confidence.MEDIUM)
+            line, column, snippet = origin.line, origin.column, origin.snippet
+        key = (rule_id, line)
+        current = self.shared.findings.get(key)
+        if current is not None and current.severity >= sev:
+            return
+        self.shared.findings[key] = Finding(
+            rule_id=rule_id,
+            analyzer=ANALYZER,
+            message=message,
+            severity=sev,
+            confidence=conf,
+            location=Location(self.shared.path, line, column + 1),
+            cwe=rule.cwe,
+            snippet=snippet,
+            evidence=evidence,
+        )
+
+    def _outer_line(self, node: ast.AST) -> int:
+        return self.origin.line if self.origin else getattr(node, "lineno", 1)
+
+    def _credential_read(self, node: ast.AST) -> None:
+        if self.shared.credential_line is None:
+            self.shared.credential_line = self._outer_line(node)
+
+    def _line(self, number: int) -> str:
+        if 0 < number <= len(self.lines):
+            return self.lines[number - 1].strip()[:240]
+        return ""
+
+    # ------------------------------------------------------------------ scopes and binding
+
+    def _new_scope(self, parent: Scope, args: ast.arguments | None) -> Scope:
+        scope = Scope(parent=parent)
+        if args is not None:
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+                scope.shadowed.add(arg.arg)
+            for extra in (args.vararg, args.kwarg):
+                if extra is not None:
+                    scope.shadowed.add(extra.arg)
+        self.shared.scopes.append(scope)
+        return scope
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> Scope:
+        scope.bind(node.name, None, None)
+        return self._new_scope(scope, node.args)
+
+    def _lambda(self, node: ast.Lambda, scope: Scope) -> Scope:
+        return self._new_scope(scope, node.args)
+
+    def _class(self, node: ast.ClassDef, scope: Scope) -> Scope:
+        scope.bind(node.name, None, None)
+        return self._new_scope(scope, None)
+
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        self.deob.bind_import(node, scope)
+
+    def _assign(self, node: ast.Assign, scope: Scope) -> None:
+        value = node.value
+        for target in node.targets:
+            self._bind_target(target, value, scope, node)
+
+    def _annassign(self, node: ast.AnnAssign, scope: Scope) -> None:
+        if node.value is not None:
+            self._bind_target(node.target, node.value, scope, node)
+
+    def _augassign(self, node: ast.AugAssign, scope: Scope) -> None:
+        target = node.target
+        if not isinstance(target, ast.Name):
+            return
+        current = scope.lookup_const(target.id)
+        if current is not None and isinstance(node.op, ast.Add):
+            addition = self.deob.fold(node.value, scope)
+            if addition is not None and type(addition.value) is type(current.value):
+                joined = Folded(
+                    current.value + addition.value,  # type: ignore[operator]
+                    (*current.chain, *addition.chain, "concat"),
+                )
+                if len(joined.value) <= 1 << 20:
+                    scope.consts[target.id] = joined
+                    return
+        taint = scope.taint_of(target.id)
+        scope.bind(target.id, None, None)
+        if taint is not None or (self.fetchy and self._taint(node.value, scope)):
+            scope.tainted[target.id] = taint or "network data"
+
+    def _bind_target(self, target: ast.expr, value: ast.expr, scope: Scope, node: ast.AST) -> None:
+        if isinstance(target, ast.Name):
+            name = target.id
+            self.deob.bind_value(name, value, scope)
+            if self.fetchy:
+                source = self._taint(value, scope)
+                if source is not None:
+                    scope.tainted[name] = source
+                if self._is_socket(value, scope):
+                    scope.sockets.add(name)
+            opened = self._opened_path(value, scope)
+            if opened is not None:
+                scope.files[name] = opened[0]
+            if _secretish(name):
+                self._secret_assignment(name, value, scope)
+            return
+        if isinstance(target, ast.Tuple | ast.List):
+            values = value.elts if isinstance(value, ast.Tuple | ast.List) else None
+            for index, element in enumerate(target.elts):
+                if values is not None and len(values) == len(target.elts):
+                    self._bind_target(element, values[index], scope, node)
+                elif isinstance(element, ast.Name):
+                    scope.bind(element.id, None, None)
+            return
+        if isinstance(target, ast.Attribute):
+            owner = self.deob.resolve(target.value, scope)
+            if owner is not None and (
+                owner.name in _HOOKABLE or target.attr in _HOOKABLE_ATTRS.get(owner.name, ())
+            ):
+                self.add("LG-PERS-004", node, f"replaces {owner.name}.{target.attr}")
+            return
+        if isinstance(target, ast.Subscript):
+            base = self.deob.resolve(target.value, scope)
+            if base is not None and base.name == "os.environ":
+                key = self.deob.fold(target.slice, scope)
+                if key is not None and key.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
+                    self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+                elif key is not None and key.value in _INJECTING_ENV:
+                    self.add("LG-PERS-004", node, f"sets {key.value}")
+
+    def _secret_assignment(self, name: str, value: ast.expr, scope: Scope) -> None:
+        for sub in _bounded_walk(value, 64):
+            if isinstance(sub, ast.Call):
+                callee = self.deob.resolve(sub.func, scope)
+                if callee is not None and callee.name in R.RANDOM_CALLS:
+                    self.add("LG-HYG-004", sub, f"{callee.name} used for {name!r}; use secrets")
+                    return
+
+    def _with(self, node: ast.With | ast.AsyncWith, scope: Scope) -> None:
+        for item in node.items:
+            var = item.optional_vars
+            if not isinstance(var, ast.Name):
+                continue
+            scope.bind(var.id, None, None)
+            opened = self._opened_path(item.context_expr, scope)
+            if opened is not None:
+                scope.files[var.id] = opened[0]
+            if self.fetchy:
+                source = self._taint(item.context_expr, scope)
+                if source is not None:
+                    scope.tainted[var.id] = source
+                if self._is_socket(item.context_expr, scope):
+                    scope.sockets.add(var.id)
+
+    def _for(self, node: ast.For | ast.AsyncFor, scope: Scope) -> None:
+        for sub in _bounded_walk(node.target, 32):
+            if isinstance(sub, ast.Name):
+                scope.bind(sub.id, None, None)
+        iterated = node.iter
+        if (
+            isinstance(iterated, ast.Call)
+            and isinstance(iterated.func, ast.Attribute)
+            and iterated.func.attr in ("items", "keys", "values")
+        ):
+            base = self.deob.resolve(iterated.func.value, scope)
+            if base is not None and base.name == "os.environ":
+                self.add("LG-CRED-003", node, "iterates over the whole environment")
+                self._credential_read(node)
+                scope.marks.setdefault("secret", node.lineno)
+
+    # ------------------------------------------------------------------ simple nodes
+
+    def _assert(self, node: ast.Assert, scope: Scope) -> None:
+        self.asserts.append(node)
+
+    def _except(self, node: ast.ExceptHandler, scope: Scope) -> None:
+        broad = node.type is None or (
+            isinstance(node.type, ast.Name) and node.type.id in ("Exception", "BaseException")
+        )
+        if broad and len(node.body) == 1 and isinstance(node.body[0], ast.Pass):
+            self.add("LG-HYG-002", node, "broad exception handler that does nothing")
+        if node.name:
+            scope.bind(node.name, None, None)
+
+    def _constant(self, node: ast.Constant, scope: Scope) -> None:
+        value = node.value
+        if type(value) is not str or not 4 <= len(value) <= 400:
+            return
+        if value.count(" ") > 2:  # prose: only a URL to a metadata host matters
+            if "169.254." in value or "metadata." in value or "100.100.100.200" in value:
+                self._check_string(value, node, scope)
+        elif _STRING_HINT.search(value):
+            self._check_string(value, node, scope)
+
+    def _check_string(self, value: str, node: ast.AST, scope: Scope) -> None:
+        """Paths and hosts in code (not prose): credentials, persistence, metadata, evasion."""
+        if value.count(" ") > 2 or len(value) > 400:
+            if R.METADATA_HOST.search(value) and "http" in value:
+                self.add("LG-NET-003", node, "cloud metadata endpoint in a command or URL")
+            return
+        match = R.CREDENTIAL_PATH.search(value)
+        if match:
+            self.add("LG-CRED-001", node, f"credential location {match.group(0)!r}")
+            scope.marks.setdefault("secret", getattr(node, "lineno", 1))
+            self._credential_read(node)
+        match = R.METADATA_HOST.search(value)
+        if match:
+            self.add("LG-NET-003", node, f"cloud metadata endpoint {match.group(0)!r}")
+        match = R.PERSISTENCE_PATH.search(value)
+        if match:
+            self.add("LG-PERS-001", node, f"persistence location {match.group(0)!r}")
+        if R.SITE_PACKAGES.search(value) and _CODE_SUFFIX.search(value):
+            self.add("LG-PERS-003", node, f"file in installed packages {value!r}")
+        match = R.EVASION_STRINGS.search(value)
+        if match:
+            self.add("LG-EVADE-001", node, f"environment probe {match.group(0)!r}")
+
+    def _subscript(self, node: ast.Subscript, scope: Scope) -> None:
+        if not isinstance(node.ctx, ast.Load):
+            return
+        base = node.value
+        if (isinstance(base, ast.Attribute) and base.attr == "environ") or (
+            isinstance(base, ast.Name) and base.id == "environ"
+        ):
+            resolved = self.deob.resolve(base, scope)
+            if resolved is not None and resolved.name == "os.environ":
+                self._env_read(node.slice, node, scope)
+
+    def _env_read(self, key_node: ast.AST, node: ast.AST, scope: Scope) -> None:
+        key = self.deob.fold(key_node, scope)
+        if key is None or not isinstance(key.value, str):
+            return
+        name = key.value
+        if R.SECRET_ENV.match(name):
+            self.add("LG-CRED-002", node, f"reads secret environment variable {name}")
+            scope.marks.setdefault("secret", getattr(node, "lineno", 1))
+        elif name in ("CI", "GITHUB_ACTIONS", "GITLAB_CI", "JENKINS_URL", "TRAVIS", "BUILDKITE"):
+            self.add("LG-EVADE-001", node, f"checks CI environment variable {name}")
+
+    # ------------------------------------------------------------------ calls
+
+    def _call(self, node: ast.Call, scope: Scope) -> None:
+        deob = self.deob
+        callee = deob.resolve(node.func, scope)
+        self._keywords(node)
+        if callee is None:
+            self._method_call(node, scope)
+            return
+        name = callee.name
+        rule = R.CALL_RULES.get(name)
+        if rule == "LG-EXEC-005" and node.args and _reuses_code(node.args[0]):
+            rule = None  # FunctionType(f.__code__, ...) copies a function, builds nothing new
+        if rule is not None:
+            self.add(rule, node, f"calls {name}", evidence=callee.via)
+        if callee.dynamic and name in _DANGEROUS:
+            self.add(
+                "LG-OBF-003",
+                node,
+                f"{name} reached through {' -> '.join(callee.via)}",
+                evidence=callee.via,
+            )
+        args = node.args
+        if name in _CALLBACK_TAKERS:
+            self._callable_arguments(node, scope)
+        if name in R.SUBPROCESS_CALLS:
+            self._subprocess(node, name, callee, scope)
+        elif name in ("os.system", "os.popen", "subprocess.getoutput", "commands.getoutput"):
+            self._command_text(node, args[0] if args else None, scope)
+        elif name in R.EXEC_CALLS or name in R.EVAL_CALLS or name in R.COMPILE_CALLS:
+            self._exec(node, name, callee, scope)
+        elif name in R.DYNAMIC_IMPORT_CALLS:
+            if args and deob.fold(args[0], scope) is None:
+                self.add("LG-EXEC-007", node, f"{name} of a computed module name")
+        elif name in R.TORCH_LOAD:
+            self._torch_load(node)
+        elif name in R.NUMPY_LOAD:
+            if _kw_true(node, "allow_pickle"):
+                self.add("LG-DESER-004", node, "numpy.load(allow_pickle=True)")
+        elif name in R.YAML_LOAD:
+            self._yaml_load(node, scope)
+        elif name in R.NETWORK_CALLS:
+            self._egress(node, name, scope)
+        elif name == "os.dup2" and args and _is_fileno(args[0]):
+            self.add("LG-NET-002", node, "os.dup2 of a socket onto standard streams")
+        elif name in _ENV_READS and args:
+            self._env_read(args[0], node, scope)
+        elif name in _ENV_WRITES or name == "os.environ.update":
+            self._env_write(node, scope)
+        elif name == "builtins.getattr" and len(args) >= 2:
+            base = deob.resolve(args[0], scope)
+            if (
+                base is not None
+                and base.name.split(".")[0] in _SENSITIVE_MODULES
+                and deob.fold(args[1], scope) is None
+            ):
+                self.add("LG-OBF-004", node, f"getattr({base.name}, <computed name>)")
+        elif name in _OPENERS or name in ("pathlib.Path", "os.path.expanduser"):
+            opened = self._opened_path(node, scope)
+            if opened is not None and opened[1]:
+                self._written_path(opened[0], node)
+        elif name in R.FILE_COPY_CALLS and len(args) >= 2:
+            self._written_path(deob.fold(args[1], scope), node)
+        elif name in R.HASH_WEAK:
+            self._weak_hash(node, name, scope)
+        elif name in ("site.getsitepackages", "site.getusersitepackages"):
+            self.add("LG-PERS-003", node, f"{name}: locates installed packages")
+        elif name in _DUMPERS and args:
+            environ = deob.resolve(args[0], scope)
+            if environ is not None and environ.name == "os.environ":
+                self.add("LG-CRED-003", node, f"{name}(os.environ)")
+                self._credential_read(node)
+                scope.marks.setdefault("secret", node.lineno)
+        elif name == "sys.settrace" or name == "builtins.breakpoint":
+            pass
+        if name in ("urllib.request.urlretrieve", "urllib.urlretrieve") and len(args) > 1:
+            target = deob.fold(args[1], scope)
+            if target is not None and _CODE_SUFFIX.search(str(target.value)):
+                self.add("LG-DL-003", node, f"downloads straight into {target.value!r}")
+        if self.fetchy and (
+            name in R.DESERIALIZE_SINKS or name.endswith("spec_from_file_location")
+        ):
+            source = self._taint_args(node, scope)
+            safe = _safe_loader_call(node, name)
+            if source is not None and safe is not True:
+                rule_id = "LG-DL-002" if name in R.DESERIALIZE_SINKS else "LG-DL-001"
+                self.add(
+                    rule_id,
+                    node,
+                    f"{name} of data from {source}",
+                    severity=Severity.MEDIUM if safe is None else None,
+                    confidence=Confidence.LOW if safe is None else None,
+                )
+        if name in _BLOB_LOADERS and args:
+            blob = deob.fold(args[0], scope)
+            if blob is not None and isinstance(blob.value, bytes) and len(blob.value) > 8:
+                chain = " -> ".join(blob.chain) or "literal"
+                self.add(
+                    "LG-DESER-007",
+                    node,
+                    f"{name} of a {len(blob.value)}-byte blob in the source ({chain})",
+                    severity=Severity.CRITICAL if blob.decoded else None,
+                    evidence=(f"decoding chain: {chain}",),
+                )
+        if name in _DECODE_CALLS:
+            self._maybe_payload(node, scope, executed=False)
+        elif name not in R.EXEC_CALLS and name not in R.EVAL_CALLS:
+            for arg in args:
+                if type(arg) is not ast.Constant:
+                    folded = deob.fold(arg, scope)
+                    if folded is not None and isinstance(folded.value, str):
+                        self._check_folded(folded, node, scope)
+
+    def _check_folded(self, folded: Folded, node: ast.AST, scope: Scope) -> None:
+        value = folded.value
+        if isinstance(value, str) and len(value) >= 4 and _STRING_HINT.search(value):
+            self._check_string(value, node, scope)
+
+    def _method_call(self, node: ast.Call, scope: Scope) -> None:
+        func = node.func
+        if not isinstance(func, ast.Attribute):
+            if isinstance(func, ast.Call | ast.Subscript):
+                return
+            return
+        attr = func.attr
+        base = func.value
+        if attr in R.SOCKET_METHODS and self.fetchy and self._is_socket(base, scope):
+            self._egress(node, f"socket.{attr}", scope)
+        elif attr in R.WRITE_METHODS:
+            self._write(node, attr, base, scope)
+        elif attr in _CALLBACK_METHODS:
+            self._callable_arguments(node, scope)
+        elif attr in R.EXEC_MODULE_ATTRS:
+            self.add("LG-EXEC-006", node, f".{attr}() runs a module's code")
+        elif attr in ("decode", "join", "format", "replace"):
+            self._maybe_payload(node, scope, executed=False)
+        elif attr in ("open", "read_text", "read_bytes", "touch", "mkdir", "symlink_to"):
+            path = self.deob.fold(base, scope)
+            if path is not None and isinstance(path.value, str):
+                self._check_folded(path, node, scope)
+                if attr in ("open", "touch", "symlink_to") and (
+                    attr != "open" or _write_mode(node, 0)
+                ):
+                    self._written_path(path, node)
+
+    def _callable_arguments(self, node: ast.Call, scope: Scope) -> None:
+        """``Thread(target=os.system, args=(...))``: a dangerous callable handed over."""
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            if not isinstance(arg, ast.Name | ast.Attribute | ast.Subscript):
+                continue
+            target = self.deob.resolve(arg, scope)
+            if target is None:
+                continue
+            name = target.name
+            rule = R.CALL_RULES.get(name)
+            if rule is None and name in R.EXEC_CALLS:
+                rule = "LG-EXEC-001"
+            elif rule is None and name in R.EVAL_CALLS:
+                rule = "LG-EXEC-002"
+            elif rule is None and name in R.SUBPROCESS_CALLS:
+                rule = "LG-CMD-002"
+            if rule is not None:
+                self.add(rule, node, f"{name} passed as a callable", evidence=target.via)
+
+    def _keywords(self, node: ast.Call) -> None:
+        for keyword in node.keywords:
+            arg = keyword.arg
+            if arg in R.TRUST_KWARGS and _is_true(keyword.value):
+                self.add("LG-DL-005", node, f"{arg}=True: loads code from another repository")
+            elif arg in ("stdin", "stdout", "stderr") and _is_fileno(keyword.value):
+                self.add("LG-NET-002", node, f"{arg} wired to a socket")
+
+    def _subprocess(self, node: ast.Call, name: str, callee: Resolved, scope: Scope) -> None:
+        command = node.args[0] if node.args else _kw(node, "args")
+        shell = name in R.SHELL_ALWAYS
+        shell_kw = _kw(node, "shell")
+        if shell_kw is not None and not (isinstance(shell_kw, ast.Constant) and not shell_kw.value):
+            shell = True
+        string_command = command is not None and (
+            isinstance(command, ast.JoinedStr | ast.BinOp)
+            or isinstance(self.deob.fold(command, scope), Folded)
+        )
+        interpreter = self._interpreter_command(command, scope)
+        if shell or string_command or interpreter:
+            why = "shell=True" if shell else interpreter if interpreter else "a command string"
+            self.add("LG-CMD-002", node, f"{name} with {why}", evidence=callee.via)
+        else:
+            self.add("LG-CMD-003", node, f"{name} starts a program", evidence=callee.via)
+        self._command_text(node, command, scope)
+
+    def _interpreter_command(self, command: ast.AST | None, scope: Scope) -> str | None:
+        """``["/bin/sh", "-c", ...]`` or ``[sys.executable, "-c", ...]``: a shell in disguise."""
+        if not isinstance(command, ast.List | ast.Tuple) or len(command.elts) < 2:
+            return None
+        flag = self.deob.fold(command.elts[1], scope)
+        if flag is None or flag.value not in ("-c", "/c", "-Command", "-e"):
+            return None
+        head = command.elts[0]
+        program = self.deob.fold(head, scope)
+        resolved = self.deob.resolve(head, scope)
+        name = str(program.value).rsplit("/", 1)[-1] if program else None
+        if name in R.SHELLS or (resolved is not None and resolved.name == "sys.executable"):
+            return f"an interpreter running inline code ({name or 'sys.executable'} {flag.value})"
+        return None
+
+    def _command_text(self, node: ast.Call, command: ast.AST | None, scope: Scope) -> None:
+        if command is None:
+            return
+        text = self._command_string(command, scope)
+        if self.fetchy:
+            source = self._taint(command, scope)
+            if source is not None:
+                self.add("LG-DL-001", node, f"runs a command built from {source}")
+        if text is None:
+            return
+        if R.SHELL_PAYLOAD.search(text):
+            self.add("LG-CMD-005", node, f"command {_short(text)!r}")
+        if R.PIP_INSTALL.search(text):
+            self.add("LG-DL-004", node, f"installs packages at run time: {_short(text)!r}")
+        if R.PERSISTENCE_PATH.search(text):
+            self.add(
+                "LG-PERS-001", node, f"command touches a persistence location: {_short(text)!r}"
+            )
+        if R.CREDENTIAL_PATH.search(text):
+            self.add("LG-CRED-001", node, f"command reads credentials: {_short(text)!r}")
+            scope.marks.setdefault("secret", node.lineno)
+        if R.METADATA_HOST.search(text):
+            self.add("LG-NET-003", node, f"command queries cloud metadata: {_short(text)!r}")
+
+    def _command_string(self, command: ast.AST, scope: Scope) -> str | None:
+        if isinstance(command, ast.List | ast.Tuple):
+            parts = []
+            for element in command.elts[:64]:
+                folded = self.deob.fold(element, scope)
+                parts.append(str(folded.value) if folded is not None else "?")
+            return " ".join(parts)
+        folded = self.deob.fold(command, scope)
+        if folded is None:
+            return None
+        return folded.text()
+
+    def _exec(self, node: ast.Call, name: str, callee: Resolved, scope: Scope) -> None:
+        short = name.split(".")[-1]
+        if not node.args:
+            return
+        source_node: ast.AST = node.args[0]
+        # exec(compile(src, ...)): judge src
+        if isinstance(source_node, ast.Call):
+            inner = self.deob.resolve(source_node.func, scope)
+            if inner is not None and inner.name in R.COMPILE_CALLS and source_node.args:
+                source_node = source_node.args[0]
+        if self.fetchy:
+            source = self._taint(source_node, scope)
+            if source is not None:
+                self.add("LG-DL-001", node, f"{short} of data from {source}")
+                return
+        folded = self.deob.fold(source_node, scope)
+        if folded is not None:
+            text = folded.text()
+            if folded.decoded:
+                self.add(
+                    "LG-OBF-001",
+                    node,
+                    f"{short} of text decoded by {' -> '.join(folded.chain)}",
+                    evidence=(f"decoding chain: {' -> '.join(folded.chain)}",),
+                )
+            elif name not in R.COMPILE_CALLS:
+                self.add("LG-EXEC-003", node, f"{short} of a constant string")
+            if text is not None:
+                self._payload(text, folded, node, scope)
+            return
+        if isinstance(source_node, ast.Call):
+            inner = self.deob.resolve(source_node.func, scope)
+            if inner is not None and inner.name in ("marshal.loads", "marshal.load"):
+                return  # LG-EXEC-005 already reports the code object
+        decoder = self._runtime_decoder(source_node, scope)
+        if decoder is not None and name not in R.COMPILE_CALLS:
+            self.add(
+                "LG-OBF-001",
+                node,
+                f"{short} of data decoded at run time by {decoder}",
+                confidence=Confidence.MEDIUM,
+            )
+            return
+        if name in R.EXEC_CALLS:
+            self.add("LG-EXEC-001", node, "exec of dynamic code", evidence=callee.via)
+        elif name in R.EVAL_CALLS:
+            self.add("LG-EXEC-002", node, "eval of a dynamic expression", evidence=callee.via)
+        else:
+            mode = self.deob.fold(node.args[2], scope) if len(node.args) > 2 else None
+            if mode is None or mode.value != "eval":
+                self.add("LG-EXEC-004", node, "compile of dynamic source", evidence=callee.via)
+
+    def _runtime_decoder(self, node: ast.AST, scope: Scope) -> str | None:
+        """``exec(zlib.decompress(b64decode(blob_from_elsewhere)).decode())``: which decoder."""
+        for _ in range(4):
+            if not isinstance(node, ast.Call):
+                return None
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "decode":
+                node = func.value
+                continue
+            callee = self.deob.resolve(func, scope)
+            if callee is not None and callee.name in _DECODE_CALLS - _BYTES_CALLS:
+                return callee.name
+            return None
+        return None
+
+    def _maybe_payload(self, node: ast.Call, scope: Scope, executed: bool) -> None:
+        folded = self.deob.fold(node, scope)
+        if folded is None or not folded.decoded:
+            return
+        text = folded.text()
+        if text is not None and len(text) >= 8:
+            self._payload(text, folded, node, scope, report=True)
+
+    def _payload(
+        self, text: str, folded: Folded, node: ast.AST, scope: Scope, report: bool = False
+    ) -> None:
+        """Analyse literal code (decoded or not) as a module of its own."""
+        key = hash(text)
+        if (
+            key in self.shared.payloads_seen
+            or len(text) > MAX_PAYLOAD_CHARS
+            or self.depth >= MAX_PAYLOAD_DEPTH
+            or len(self.shared.payloads_seen) >= MAX_PAYLOADS
+        ):
+            return
+        try:
+            tree = parse_python(text.encode("utf-8", "surrogatepass"), "<decoded>").tree
+        except (ParseFailure, UnicodeError):
+            return
+        if not any(type(n) in _CODE_NODES for n in _bounded_walk(tree, 10_000)):
+            return
+        self.shared.payloads_seen.add(key)
+        if report:
+            self.add(
+                "LG-OBF-002",
+                node,
+                f"string decodes ({' -> '.join(folded.chain)}) to Python code",
+                evidence=(f"decoding chain: {' -> '.join(folded.chain)}",),
+            )
+        outer = self.origin
+        line = getattr(node, "lineno", 1)
+        origin = _Origin(
+            line=outer.line if outer else line,
+            column=outer.column if outer else getattr(node, "col_offset", 0),
+            snippet=outer.snippet if outer else self._line(line),
+            chain=(*(outer.chain if outer else ()), *folded.chain),
+            decoded=folded.decoded or bool(outer and outer.decoded),
+        )
+        sub = _Scan(
+            self.shared,
+            text.splitlines(),
+            Scope(parent=scope),
+            origin,
+            self.depth + 1,
+            self.fetchy or bool(_FETCH_HINT.search(text)),
+        )
+        sub.run(tree.body)
+        sub.finish()
+
+    def _torch_load(self, node: ast.Call) -> None:
+        weights_only = _kw(node, "weights_only")
+        if weights_only is None:
+            splat = any(k.arg is None for k in node.keywords)
+            self.add(
+                "LG-DESER-002",
+                node,
+                "torch.load without weights_only=True (full unpickling before torch 2.6)",
+                confidence=Confidence.LOW if splat else None,
+            )
+        elif isinstance(weights_only, ast.Constant):
+            if weights_only.value is not True:
+                self.add(
+                    "LG-DESER-002",
+                    node,
+                    "torch.load(weights_only=False): full unpickling",
+                    confidence=Confidence.HIGH,
+                )
+        else:
+            self.add(
+                "LG-DESER-002",
+                node,
+                "torch.load with a computed weights_only",
+                confidence=Confidence.LOW,
+            )
+
+    def _yaml_load(self, node: ast.Call, scope: Scope) -> None:
+        loader = _kw(node, "Loader") or (node.args[1] if len(node.args) > 1 else None)
+        if loader is None:
+            self.add("LG-DESER-005", node, "yaml.load without Loader", confidence=Confidence.MEDIUM)
+            return
+        name = loader.attr if isinstance(loader, ast.Attribute) else getattr(loader, "id", None)
+        if name is None or name in R.YAML_SAFE_LOADERS or name == "FullLoader":
+            return
+        self.add("LG-DESER-005", node, f"yaml.load with {name}")
+
+    def _egress(self, node: ast.Call, name: str, scope: Scope) -> None:
+        self.add("LG-NET-001", node, f"network call {name}")
+        scope.marks.setdefault("egress", node.lineno)
+        if self.shared.egress_line is None:
+            self.shared.egress_line = self._outer_line(node)
+        for sub in _bounded_walk(node, 200):
+            if isinstance(sub, ast.Attribute) and sub.attr == "environ":
+                resolved = self.deob.resolve(sub, scope)
+                if resolved is not None and resolved.name == "os.environ":
+                    self.add("LG-CRED-003", node, "sends the environment over the network")
+                    scope.marks.setdefault("secret", node.lineno)
+                    return
+
+    def _env_write(self, node: ast.Call, scope: Scope) -> None:
+        keys: list[ast.AST] = list(node.args[:1])
+        if node.args and isinstance(node.args[0], ast.Dict):
+            keys = [k for k in node.args[0].keys if k is not None]
+        keys.extend(ast.Constant(k.arg) for k in node.keywords if k.arg)
+        for key in keys:
+            folded = self.deob.fold(key, scope)
+            if folded is not None and folded.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
+                self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+            elif folded is not None and folded.value in _INJECTING_ENV:
+                self.add("LG-PERS-004", node, f"sets {folded.value}")
+
+    def _weak_hash(self, node: ast.Call, name: str, scope: Scope) -> None:
+        if any(k.arg == "usedforsecurity" for k in node.keywords):
+            return
+        if name == "hashlib.new":
+            algo = self.deob.fold(node.args[0], scope) if node.args else None
+            if algo is None or str(algo.value).lower() not in ("md5", "sha1"):
+                return
+        for sub in _bounded_walk(node, 64):
+            label = (
+                sub.id
+                if isinstance(sub, ast.Name)
+                else sub.attr
+                if isinstance(sub, ast.Attribute)
+                else None
+            )
+            if label and _secretish(label):
+                self.add("LG-HYG-003", node, f"{name} over {label!r}")
+                return
+
+    # ------------------------------------------------------------------ files
+
+    def _opened_path(self, node: ast.AST, scope: Scope) -> tuple[Folded | None, bool] | None:
+        """For ``open(path, mode)``-like calls: (folded path or None, opened for writing)."""
+        if not isinstance(node, ast.Call):
+            return None
+        callee = self.deob.resolve(node.func, scope)
+        if callee is not None and callee.name in _OPENERS and node.args:
+            path = self.deob.fold(node.args[0], scope)
+            return path, _write_mode(node, 1)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "open":
+            return self.deob.fold(func.value, scope), _write_mode(node, 0)
+        return None
+
+    def _write(self, node: ast.Call, method: str, base: ast.expr, scope: Scope) -> None:
+        path: Folded | None = None
+        if isinstance(base, ast.Name):
+            known, path = scope.opened(base.id)
+            if not known:
+                path = None
+        elif isinstance(base, ast.Call) and (opened := self._opened_path(base, scope)):
+            path = opened[0]  # open("x.py", "w").write(...)
+        else:
+            path = self.deob.fold(base, scope)  # Path("...").write_text(...)
+            if path is not None and method.startswith("write_"):
+                self._written_path(path, node)
+        if self.fetchy and node.args and path is not None and isinstance(path.value, str):
+            source = self._taint(node.args[0], scope)
+            if source is not None and _CODE_SUFFIX.search(path.value):
+                self.add("LG-DL-003", node, f"writes {source} to {path.value!r}")
+
+    def _written_path(self, path: Folded | None, node: ast.AST) -> None:
+        if path is None or not isinstance(path.value, str):
+            return
+        value = path.value
+        if R.PERSISTENCE_PATH.search(value):
+            self.add("LG-PERS-001", node, f"writes persistence location {value!r}")
+        elif R.SITE_PACKAGES.search(value):
+            self.add("LG-PERS-003", node, f"writes into installed packages {value!r}")
+        elif value.startswith(("/", "~")) and not value.startswith(_SAFE_WRITE_ROOTS):
+            self.add("LG-PERS-002", node, f"writes {value!r}")
+
+    # ------------------------------------------------------------------ taint
+
+    def _taint(self, node: ast.AST, scope: Scope) -> str | None:
+        """The fetch source ``node`` carries data from, if any (bounded walk)."""
+        for sub in _bounded_walk(node, MAX_TAINT_NODES):
+            kind = type(sub)
+            if kind is ast.Name:
+                source = scope.taint_of(sub.id)  # type: ignore[attr-defined]
+                if source is not None:
+                    return source
+            elif kind is ast.Call:
+                func = sub.func  # type: ignore[attr-defined]
+                if isinstance(func, ast.Attribute) and func.attr in R.FETCH_METHODS:
+                    if self._is_socket(func.value, scope):
+                        return f"socket.{func.attr}"
+                    continue
+                callee = self.deob.resolve(func, scope)
+                if callee is not None and callee.name in R.FETCH_SOURCES:
+                    return callee.name
+        return None
+
+    def _taint_args(self, node: ast.Call, scope: Scope) -> str | None:
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            source = self._taint(arg, scope)
+            if source is not None:
+                return source
+        return None
+
+    def _is_socket(self, node: ast.AST, scope: Scope) -> bool:
+        if isinstance(node, ast.Name):
+            return scope.is_socket(node.id)
+        if isinstance(node, ast.Call):
+            callee = self.deob.resolve(node.func, scope)
+            return callee is not None and callee.name in (
+                "socket.socket",
+                "socket.create_connection",
+                "ssl.wrap_socket",
+            )
+        return False
+
+
+# ---------------------------------------------------------------------- helpers
+
+_DECODE_CALLS = frozenset(
+    {"base64.b64decode", "base64.decodebytes", "base64.urlsafe_b64decode", "base64.b32decode",
+     "base64.b16decode", "base64.b85decode", "base64.a85decode", "base64.standard_b64decode",
+     "binascii.a2b_base64", "binascii.unhexlify", "binascii.a2b_hex", "zlib.decompress",
+     "gzip.decompress", "bz2.decompress", "lzma.decompress", "codecs.decode", "codecs.encode",
+     "builtins.bytes.fromhex", "builtins.bytes", "builtins.bytearray"}
+)  # fmt: skip
+_CALLBACK_TAKERS = frozenset(
+    {"threading.Thread", "threading.Timer", "multiprocessing.Process", "atexit.register",
+     "builtins.map", "functools.partial", "signal.signal", "weakref.finalize",
+     "multiprocessing.Pool"}
+)  # fmt: skip
+_CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
+_INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
+                            "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip
+# Replacing anything in these modules intercepts security-relevant calls; elsewhere
+# (torch.linspace = patched, common in model code) only the loaders themselves.
+_HOOKABLE = frozenset({"builtins", "os", "subprocess", "pickle", "importlib", "marshal"})
+_HOOKABLE_ATTRS = {"torch": ("load", "hub"), "torch.serialization": ("load",)}
+_BLOB_LOADERS = frozenset({"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads"})
+_BYTES_CALLS = frozenset({"builtins.bytes", "builtins.bytearray"})
+_CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
+
+
+# Fields that never hold a node a rule looks at: names, numbers, contexts, operators.
+_SKIPPED_FIELDS = frozenset(
+    {"ctx", "op", "ops", "type_ignores", "type_comment", "kind", "id", "attr", "name", "arg",
+     "module", "level", "conversion", "is_async", "asname", "kwd_attrs", "rest"}
+)  # fmt: skip
+# Nodes no handler looks at and that have no children worth visiting.
+_LEAVES = frozenset({ast.Name, ast.Pass, ast.Break, ast.Continue, ast.alias})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Global: (), ast.Nonlocal: ()}
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """The node-valued fields of an AST type, reversed (children go on a stack)."""
+    names = [f for f in getattr(kind, "_fields", ()) if f not in _SKIPPED_FIELDS]
+    return tuple(reversed(names))
+
+
+def _bounded_walk(node: ast.AST, limit: int) -> Iterable[ast.AST]:
+    stack = [node]
+    seen = 0
+    while stack and seen < limit:
+        current = stack.pop()
+        seen += 1
+        yield current
+        stack.extend(ast.iter_child_nodes(current))
+
+
+_SECRET_WORDS = ("pass", "secret", "key", "salt", "nonce", "otp", "auth", "csrf", "token")
+
+
+def _secretish(name: str) -> bool:
+    low = name.lower()
+    return any(word in low for word in _SECRET_WORDS) and bool(R.SECRETISH_NAME.search(low))
+
+
+def _reuses_code(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "__code__"
+
+
+def _safe_loader_call(node: ast.Call, name: str) -> bool | None:
+    """Is this loader call in its data-only mode? None when a flag is computed."""
+    flag = {"torch.load": "weights_only", "numpy.load": "allow_pickle"}.get(name)
+    if flag is None:
+        return False
+    value = _kw(node, flag)
+    if value is None:
+        return name == "numpy.load"  # numpy refuses pickles by default; torch < 2.6 does not
+    if not isinstance(value, ast.Constant):
+        return None
+    return bool(value.value) if flag == "weights_only" else not value.value
+
+
+def _kw(node: ast.Call, name: str) -> ast.expr | None:
+    for keyword in node.keywords:
+        if keyword.arg == name:
+            return keyword.value
+    return None
+
+
+def _is_true(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _kw_true(node: ast.Call, name: str) -> bool:
+    value = _kw(node, name)
+    return value is not None and _is_true(value)
+
+
+def _is_fileno(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "fileno"
+    )
+
+
+def _write_mode(node: ast.Call, position: int) -> bool:
+    mode = _kw(node, "mode")
+    if mode is None and len(node.args) > position:
+        mode = node.args[position]
+    return (
+        isinstance(mode, ast.Constant)
+        and isinstance(mode.value, str)
+        and (any(flag in mode.value for flag in "wax+"))
+    )
+
+
+def _short(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
