@@ -10,10 +10,15 @@ import importlib
 
 from .base import Analyzer
 
-REGISTRY: dict[str, str] = {}
+REGISTRY: dict[str, str] = {
+    "yara": "loadguard.analyzers.yara:YaraAnalyzer",
+    "bandit": "loadguard.analyzers.bandit:BanditAnalyzer",
+    "semgrep": "loadguard.analyzers.semgrep:SemgrepAnalyzer",
+    "codeql": "loadguard.analyzers.codeql:CodeQLAnalyzer",
+}
 # What runs when the user does not choose (external tools are opt-in). Config
 # findings need no analyzer: detection reports them in the plan.
-DEFAULT_ANALYZERS: tuple[str, ...] = ()
+DEFAULT_ANALYZERS: tuple[str, ...] = ("yara",)
 
 
 def available() -> tuple[str, ...]:
