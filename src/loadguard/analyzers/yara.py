@@ -40,7 +40,7 @@ CONFIDENCE_BY_SEVERITY = {
 
 def _rule_files() -> dict[str, str]:
     """Namespace -> path of every shipped rule file, sorted for a stable version."""
-    folder = resources.files("loadguard").joinpath("rules", "yara")
+    folder = resources.files("loadguard").joinpath("rules").joinpath("yara")
     return {
         item.name.removesuffix(".yar"): str(item)
         for item in sorted(folder.iterdir(), key=lambda i: i.name)
@@ -112,14 +112,18 @@ class YaraAnalyzer:
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
         return entry.size > 0
 
-    def analyze_file(self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind) -> AnalyzerOutput:
+    def analyze_file(
+        self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
+    ) -> AnalyzerOutput:
         window = _window(ctx)
         whole: bytes | None = None
         matches: dict[str, tuple[RuleMeta, list[_Hit]]] = {}
         for base, data in _windows(ctx, entry, window):
             if base == 0 and len(data) == entry.size:
                 whole = data
-            for match in self._rules.match(data=data, timeout=max(1, int(ctx.limits.per_file_seconds))):
+            for match in self._rules.match(
+                data=data, timeout=max(1, int(ctx.limits.per_file_seconds))
+            ):
                 meta = RuleMeta.of(match.rule, match.meta)
                 hits = matches.setdefault(match.rule, (meta, []))[1]
                 hits.extend(_hits(match, base))
@@ -175,8 +179,7 @@ def _finding(
         severity = Severity.LOW
         message += "; in a documentation file, which does not run"
     evidence = tuple(
-        f"{h.identifier} @ {h.offset}: {_printable(h.data)}"
-        for h in _distinct(hits)[:MAX_EVIDENCE]
+        f"{h.identifier} @ {h.offset}: {_printable(h.data)}" for h in _distinct(hits)[:MAX_EVIDENCE]
     )
     return Finding(
         rule_id=meta.rule_id,
