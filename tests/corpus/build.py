@@ -484,8 +484,11 @@ def build_repo(
             "",
         ])
     elif layout == "modelscope":
+        # Benign repos use the ms_wrapper.py layout; allow_remote itself is a
+        # dangerous configuration that detection rightly reports.
         repo.files["configuration.json"] = json.dumps(
-            {"framework": "pytorch", "task": "text-classification", "allow_remote": True,
+            {"framework": "pytorch", "task": "text-classification",
+             "allow_remote": bool(malicious),
              "model": {"type": f"{stem}-cls"}}, indent=2)
         if malicious:
             p_imports, body = payload(technique, obf, rng, tag)
