@@ -511,7 +511,8 @@ def build_repo(
 
 def add_traps(repo: Repo, rng: random.Random, layout: str, stem: str) -> list[str]:
     traps = []
-    if rng.random() < 0.7:
+    script_roll, convert_roll, readme_roll = rng.random(), rng.random(), rng.random()
+    if script_roll < 0.7 or (convert_roll >= 0.5 and readme_roll >= 0.4):
         folder = rng.choice(["scripts", "tools", "examples"])
         repo.files[f"{folder}/train_{stem}.py"] = "\n".join([
             "import argparse", "import os", "import subprocess", "",
@@ -525,7 +526,7 @@ def add_traps(repo: Repo, rng: random.Random, layout: str, stem: str) -> list[st
             "    return args", "",
             'if __name__ == "__main__":', "    main()", ""])
         traps.append("unreached-script-subprocess")
-    if rng.random() < 0.5:
+    if convert_roll < 0.5:
         repo.files["convert_checkpoint.py"] = "\n".join([
             "import torch", "",
             "def convert(path):",
@@ -533,7 +534,7 @@ def add_traps(repo: Repo, rng: random.Random, layout: str, stem: str) -> list[st
             '    state = torch.load(path, map_location="cpu", weights_only=True)',
             "    return {k.replace('module.', ''): v for k, v in state.items()}", ""])
         traps.append("torch-load-weights-only-unreached")
-    if rng.random() < 0.4:
+    if readme_roll < 0.4:
         repo.files["README.md"] = (
             f"# {stem}\n\nLoad with `trust_remote_code=True`, then call `model.eval()`.\n"
             "Do not `eval()` strings from the internet.\n")

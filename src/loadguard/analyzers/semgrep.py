@@ -71,11 +71,11 @@ class SemgrepAnalyzer:
     name = "semgrep"
     version = "1"
 
-    def __init__(self) -> None:
-        self._binary = find_semgrep()
-
     def analyze_snapshot(self, ctx: AnalysisContext) -> AnalyzerOutput:
-        binary = find_semgrep(ctx.options) if ctx.options.get("semgrep_binary") else self._binary
+        try:
+            binary = find_semgrep(ctx.options)
+        except MissingExtra as exc:  # reported as a skip, the scan goes on
+            return AnalyzerOutput(errors=(ScanError("", self.name, str(exc), "missing-extra"),))
         paths = list(python_targets(ctx, bool(ctx.options.get("semgrep_all_files", False))))
         if not paths:
             return AnalyzerOutput()
@@ -118,10 +118,12 @@ def parse_semgrep_json(
     stdout: bytes, returncode: int, stderr: bytes, paths: Mapping[str, str]
 ) -> AnalyzerOutput:
     """Semgrep's JSON output -> findings; ``paths`` maps its file names to repo paths."""
+    tail = stderr.decode("utf-8", "replace").strip()[-300:]
     try:
-        document: dict[str, Any] = json.loads(stdout or b"{}")
+        document: dict[str, Any] = json.loads(stdout)
     except json.JSONDecodeError:
-        tail = stderr.decode("utf-8", "replace").strip()[-300:]
+        document = {}
+    if not isinstance(document, dict) or (returncode >= 2 and not document.get("results")):
         return AnalyzerOutput(
             errors=(
                 ScanError("", "semgrep", f"semgrep failed (exit {returncode}): {tail}", "tool"),
