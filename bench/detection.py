@@ -44,17 +44,21 @@ def load_builder():  # type: ignore[no-untyped-def]
     return module
 
 
-def run_loadguard(corpus: Path, labels: dict, analyzers: list[str] | None) -> tuple[dict, float]:
+def run_loadguard(
+    corpus: Path, labels: dict, analyzers: list[str] | None
+) -> tuple[dict, float, dict]:
     detected: dict[str, bool] = {}
+    located: dict[str, bool] = {}  # detected in the labelled file, not only somewhere
     cache = MemoryCache()
     started = time.perf_counter()
     for repo in labels:
         snapshot = snapshot_from_folder(corpus / repo, repo_id=repo)
         result = scan_snapshot(snapshot, analyzers=analyzers, cache=cache)
-        detected[repo] = any(
-            f.severity >= Severity.HIGH and f.reachable is True for f in result.findings
-        )
-    return detected, time.perf_counter() - started
+        strong = [f for f in result.findings if f.severity >= Severity.HIGH and f.reachable is True]
+        detected[repo] = bool(strong)
+        expected = labels[repo]["expected_file"]
+        located[repo] = any(f.location.path.split("!", 1)[0] == expected for f in strong)
+    return detected, time.perf_counter() - started, located
 
 
 def _repo_of(path: str, corpus: Path) -> str:
@@ -70,7 +74,7 @@ def run_bandit(corpus: Path, labels: dict) -> tuple[dict, float] | None:
     proc = subprocess.run([binary, "-r", "-q", "-f", "json", str(corpus)], capture_output=True)
     elapsed = time.perf_counter() - started
     results = json.loads(proc.stdout or b"{}").get("results", [])
-    hit = {r: False for r in labels}
+    hit = dict.fromkeys(labels, False)
     for item in results:
         if item.get("issue_severity") == "HIGH":
             hit[_repo_of(item["filename"], corpus)] = True
@@ -87,7 +91,7 @@ def run_semgrep(corpus: Path, labels: dict) -> tuple[dict, float] | None:
         semgrep_command(binary, ["."]), cwd=corpus, env=semgrep_env(), capture_output=True
     )
     elapsed = time.perf_counter() - started
-    hit = {r: False for r in labels}
+    hit = dict.fromkeys(labels, False)
     for item in json.loads(proc.stdout or b"{}").get("results", []):
         meta = item.get("extra", {}).get("metadata", {})
         if str(meta.get("lg_severity", "")).lower() in ("high", "critical"):
@@ -107,8 +111,10 @@ def report(name: str, hit: dict, labels: dict, elapsed: float) -> dict:
     missed = sorted(r for r in mal if not hit.get(r, False))
     flagged = sorted(r for r in ben if hit.get(r, False))
     print(f"\n## {name}  ({elapsed:.1f} s)")
-    print(f"recall {recall:.3f} ({len(mal) - len(missed)}/{len(mal)})   "
-          f"high-severity FP rate {fp:.3f} ({len(flagged)}/{len(ben)})")
+    print(
+        f"recall {recall:.3f} ({len(mal) - len(missed)}/{len(mal)})   "
+        f"high-severity FP rate {fp:.3f} ({len(flagged)}/{len(ben)})"
+    )
     if missed:
         print("missed:", ", ".join(missed[:15]) + (" ..." if len(missed) > 15 else ""))
     if flagged:
@@ -118,7 +124,9 @@ def report(name: str, hit: dict, labels: dict, elapsed: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--analyzers", default=None, help="comma list (default: loadguard's defaults)")
+    parser.add_argument(
+        "--analyzers", default=None, help="comma list (default: loadguard's defaults)"
+    )
     parser.add_argument("--keep", type=Path, help="build the corpus here and keep it")
     args = parser.parse_args()
     analyzers = args.analyzers.split(",") if args.analyzers else None
@@ -127,9 +135,12 @@ def main() -> None:
     try:
         labels = load_builder().build(corpus)
         tools: dict[str, dict] = {}
-        lg_hit, lg_time = run_loadguard(corpus, labels, analyzers)
-        tools["loadguard"] = report(f"loadguard ({args.analyzers or 'default analyzers'})",
-                                    lg_hit, labels, lg_time)
+        lg_hit, lg_time, lg_located = run_loadguard(corpus, labels, analyzers)
+        tools["loadguard"] = report(
+            f"loadguard ({args.analyzers or 'default analyzers'})", lg_hit, labels, lg_time
+        )
+        mal = [r for r, v in labels.items() if v["malicious"]]
+        print(f"found in the labelled file: {sum(lg_located[r] for r in mal)}/{len(mal)}")
         for name, runner in (("bandit", run_bandit), ("semgrep", run_semgrep)):
             out = runner(corpus, labels)
             if out is None:

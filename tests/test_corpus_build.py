@@ -52,8 +52,8 @@ def test_labels_consistent(builder: ModuleType, tmp_path: Path) -> None:
     }  # fmt: skip
     layouts = Counter(v["layout"] for v in malicious.values())
     assert set(layouts) == set(builder.LAYOUTS)
-    assert set(v["technique"] for v in malicious.values()) == set(builder.TECHNIQUES)
-    assert set(v["obfuscation"] for v in malicious.values()) == set(builder.OBFUSCATIONS)
+    assert {v["technique"] for v in malicious.values()} == set(builder.TECHNIQUES)
+    assert {v["obfuscation"] for v in malicious.values()} == set(builder.OBFUSCATIONS)
     for name, label in malicious.items():
         assert (tmp_path / name / label["expected_file"]).is_file(), name
     for name, label in benign.items():

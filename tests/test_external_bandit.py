@@ -15,12 +15,7 @@ from loadguard.sources.local import snapshot_from_folder
 pytest.importorskip("bandit")
 MakeRepo = Callable[..., Path]
 
-HUBCONF = (
-    "import helpers\n"
-    'dependencies = ["torch"]\n'
-    "def small(**kw):\n"
-    "    return helpers.build()\n"
-)
+HUBCONF = 'import helpers\ndependencies = ["torch"]\ndef small(**kw):\n    return helpers.build()\n'
 HELPERS = "def build():\n    exec(compile(open('/tmp/x').read(), 'x', 'exec'))  # nosec\n"
 SCRIPT = "import subprocess\nsubprocess.run('make', shell=True)\n"
 
@@ -61,7 +56,9 @@ def test_noise_capped(make_repo: MakeRepo) -> None:
         "        assert pad_token\n"
         "        self.password = 'x'\n"
     )
-    root = make_repo({"hubconf.py": "from tok import Tok\ndef m():\n    return Tok()\n", "tok.py": tok})
+    root = make_repo(
+        {"hubconf.py": "from tok import Tok\ndef m():\n    return Tok()\n", "tok.py": tok}
+    )
     found = bandit_findings(root)
     assert found and all(f.severity <= Severity.LOW for f in found)
 

@@ -18,8 +18,12 @@ MakeRepo = Callable[..., Path]
 
 
 def test_ingest_maps_cwe_severity_and_paths(make_repo: MakeRepo) -> None:
-    root = make_repo({"pkg/helpers.py": "import os\n\ndef f(cmd):\n    os.system(cmd)\n",
-                      "modeling_x.py": "import pickle\npickle.loads(b'')\n"})
+    root = make_repo(
+        {
+            "pkg/helpers.py": "import os\n\ndef f(cmd):\n    os.system(cmd)\n",
+            "modeling_x.py": "import pickle\npickle.loads(b'')\n",
+        }
+    )
     out = ingest_sarif(json.loads(SARIF.read_text()), snapshot_from_folder(root))
     first, second = out.findings
     assert first.rule_id == "CODEQL-py/command-line-injection"
@@ -45,7 +49,9 @@ def test_skipped_clearly_without_binary(
     make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    result = scan_snapshot(snapshot_from_folder(make_repo({"a.py": "x = 1\n"})), analyzers=["codeql"])
+    result = scan_snapshot(
+        snapshot_from_folder(make_repo({"a.py": "x = 1\n"})), analyzers=["codeql"]
+    )
     (stat,) = result.stats
     assert stat.skipped_reason and "codeql" in stat.skipped_reason
     assert [e.kind for e in result.errors] == ["missing-extra"]

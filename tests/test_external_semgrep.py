@@ -60,7 +60,9 @@ def test_parse_results_and_errors() -> None:
 
 def test_missing_binary_skips_clearly(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    result = scan_snapshot(snapshot_from_folder(make_repo({"a.py": "x = 1\n"})), analyzers=["semgrep"])
+    result = scan_snapshot(
+        snapshot_from_folder(make_repo({"a.py": "x = 1\n"})), analyzers=["semgrep"]
+    )
     assert result.stats[0].skipped_reason and "semgrep" in result.stats[0].skipped_reason
 
 

@@ -157,10 +157,40 @@ def test_missing_extra_is_reported_not_raised(
     try:
         with pytest.raises(MissingExtra):
             load_analyzer("yara")
-        result = scan_snapshot(snapshot_from_folder(make_repo({"a.py": "x = 1\n"})), analyzers=["yara"])
+        result = scan_snapshot(
+            snapshot_from_folder(make_repo({"a.py": "x = 1\n"})), analyzers=["yara"]
+        )
         (stat,) = result.stats
         assert stat.skipped_reason and "loadguard[yara]" in stat.skipped_reason
         assert any(e.kind == "missing-extra" for e in result.errors)
     finally:
         monkeypatch.delitem(sys.modules, "yara")
         yara_mod.compiled_rules.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("source", "rule_id"),
+    [
+        (
+            "import zlib, base64\nexec(zlib.decompress(base64.b64decode('eJw=')))\n",
+            "LG-YARA-OBF-001",
+        ),
+        ("exec(''.join(map(chr, [112, 114])))\n", "LG-YARA-OBF-001"),
+        ("f = getattr(__import__('o' + 's'), 'sys' + 'tem')\n", "LG-YARA-OBF-002"),
+        ("f = getattr(__import__(bytes.fromhex('6f73').decode()), 'system')\n", "LG-YARA-OBF-002"),
+        ("g = __builtins__['exec']\n", "LG-YARA-OBF-002"),
+    ],
+)
+def test_obfuscation_idioms(make_repo: MakeRepo, source: str, rule_id: str) -> None:
+    assert rule_id in rules_of(yara_findings(make_repo({"hubconf.py": source})))
+
+
+def test_plain_dynamic_code_not_obfuscation(make_repo: MakeRepo) -> None:
+    source = (
+        "import importlib\n"
+        "mod = importlib.import_module('torchvision')\n"
+        "model.eval()\n"
+        "value = eval('1 + 1')  # eval of a constant\n"
+        "name = getattr(module, 'weight')\n"
+    )
+    assert not rules_of(yara_findings(make_repo({"hubconf.py": source})))

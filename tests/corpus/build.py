@@ -56,7 +56,9 @@ TECHNIQUES = (
     "miner",
     "trust_remote_code_inside",
     "cross_repo_automap",
+    "pickle_weights",
 )
+WEIGHT_LAYOUTS = frozenset({"hf_automap", "hf_tokenizer", "st_modules", "diffusers"})
 OBFUSCATIONS = (
     "plain",
     "concat",
@@ -85,11 +87,17 @@ FUNC_NAMES = ["warm_cache", "prepare_runtime", "sync_assets", "check_env", "init
 class Repo:
     files: dict[str, str] = field(default_factory=dict)
 
+    blobs: dict[str, bytes] = field(default_factory=dict)
+
     def write(self, root: Path) -> None:
         for rel, text in self.files.items():
             path = root / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
+        for rel, data in self.blobs.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
 
 
 # --------------------------------------------------------------------------- payloads
@@ -230,6 +238,35 @@ def _payload(technique: str, obf: str, rng: random.Random, tag: str) -> tuple[li
     raise ValueError(technique)
 
 
+def malicious_pickle(rng: random.Random) -> bytes:
+    """Opcodes of a checkpoint whose unpickling calls a command (``true``): assembled
+    by hand, never loaded. Varies protocol, callable and string opcodes."""
+    module, name = rng.choice([("posix", "system"), ("os", "system"), ("builtins", "exec"),
+                               ("subprocess", "check_output"), ("builtins", "eval")])
+    arg = {"system": "true", "check_output": "true", "exec": "import os\nos.system('true')",
+           "eval": "__import__('os').system('true')"}[name]
+    if rng.random() < 0.4:  # protocol 0/1 GLOBAL
+        return b"c" + f"{module}\n{name}\n".encode() + b"(V" + arg.encode("raw_unicode_escape") + b"\ntR."
+
+    def short(text: str) -> bytes:
+        raw = text.encode()
+        return b"\x8c" + bytes([len(raw)]) + raw + (b"\x94" if rng.random() < 0.7 else b"")
+
+    head = b"\x80\x04\x95" + (0).to_bytes(8, "little")
+    # a benign-looking state dict first, then the call
+    state = b"\x8c\x0bcollections\x94\x8c\x0bOrderedDict\x94\x93\x94)R\x94"
+    return head + state + b"0" + short(module) + short(name) + b"\x93" + short(arg) + b"\x85R."
+
+
+def benign_pickle(rng: random.Random) -> bytes:
+    """A plain state-dict-like pickle (OrderedDict of float lists), created with pickle.dumps."""
+    import pickle
+    from collections import OrderedDict
+
+    state = OrderedDict((f"layer{i}.weight", [rng.random() for _ in range(8)]) for i in range(4))
+    return pickle.dumps(state, protocol=rng.choice([2, 4]))
+
+
 # --------------------------------------------------------------------------- benign code
 
 
@@ -356,7 +393,7 @@ def build_repo(
     obf = malicious["obfuscation"] if malicious else ""
 
     def model_file(name: str) -> str | None:
-        if malicious and technique != "cross_repo_automap":
+        if malicious and technique not in ("cross_repo_automap", "pickle_weights"):
             found = entry_module(placement, technique, obf, rng, tag, cls, base, stem, repo, base_imports)
             if name != f"modeling_{stem}.py":
                 repo.files[name] = repo.files.pop(f"modeling_{stem}.py")
@@ -396,7 +433,7 @@ def build_repo(
             "        self.vocab = {}",
         ]
         imports = ["from transformers import PreTrainedTokenizer"]
-        if malicious:
+        if malicious and technique != "pickle_weights":
             p_imports, body = payload(technique, obf, rng, tag)
             if placement == "module_top":
                 tok_lines = [*body, "", *tok_lines]
@@ -504,6 +541,14 @@ def build_repo(
     else:
         raise ValueError(layout)
 
+    if layout in WEIGHT_LAYOUTS:
+        weights = "unet/diffusion_pytorch_model.bin" if layout == "diffusers" else "pytorch_model.bin"
+        if technique == "pickle_weights":
+            repo.blobs[weights] = malicious_pickle(rng)
+            expected = weights
+        elif not malicious and rng.random() < 0.5:
+            repo.blobs[weights] = benign_pickle(rng)
+            traps.append("benign-pickle-weights")
     if not malicious:
         traps += add_traps(repo, rng, layout, stem)
     return repo, expected, traps
@@ -552,16 +597,21 @@ def build(out: Path, seed: int = 0, per_layout_malicious: int = 10, per_layout_b
         for i in range(per_layout_malicious):
             if layout == "hf_automap" and i < 2:
                 technique = "cross_repo_automap"
+            elif layout in WEIGHT_LAYOUTS and i == per_layout_malicious - 1:
+                technique = "pickle_weights"
             else:
                 technique = ordinary[turn % len(ordinary)]
                 turn += 1
+                if technique == "pickle_weights" and layout not in WEIGHT_LAYOUTS:
+                    technique = ordinary[turn % len(ordinary)]
+                    turn += 1
                 if technique == "trust_remote_code_inside" and layout == "hf_tokenizer":
                     technique = "pip_install"
             obf = "plain"
             if technique in RESPELLABLE:
                 obf = OBFUSCATIONS[obf_turn % len(OBFUSCATIONS)]
                 obf_turn += 1
-            elif technique != "cross_repo_automap":
+            elif technique not in ("cross_repo_automap", "pickle_weights"):
                 obf = rng.choice(("plain", "plain", "zlib_base64"))
             placement = rng.choice(PLACEMENTS)
             if layout in ("hf_tokenizer", "mmlab", "modelscope"):
