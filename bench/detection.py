@@ -66,7 +66,9 @@ def _repo_of(path: str, corpus: Path) -> str:
     return rel.split(os.sep, 1)[0]
 
 
-def run_bandit(corpus: Path, labels: dict) -> tuple[dict, float] | None:
+def run_bandit(
+    corpus: Path, labels: dict, levels: tuple[str, ...] = ("HIGH",)
+) -> tuple[dict, float] | None:
     binary = shutil.which("bandit")
     if binary is None:
         return None
@@ -76,7 +78,7 @@ def run_bandit(corpus: Path, labels: dict) -> tuple[dict, float] | None:
     results = json.loads(proc.stdout or b"{}").get("results", [])
     hit = dict.fromkeys(labels, False)
     for item in results:
-        if item.get("issue_severity") == "HIGH":
+        if item.get("issue_severity") in levels:
             hit[_repo_of(item["filename"], corpus)] = True
     return hit, elapsed
 
@@ -141,7 +143,16 @@ def main() -> None:
         )
         mal = [r for r, v in labels.items() if v["malicious"]]
         print(f"found in the labelled file: {sum(lg_located[r] for r in mal)}/{len(mal)}")
-        for name, runner in (("bandit", run_bandit), ("semgrep", run_semgrep)):
+
+        def bandit_medium(corpus: Path, labels: dict) -> tuple[dict, float] | None:
+            return run_bandit(corpus, labels, ("MEDIUM", "HIGH"))
+
+        runners = (
+            ("bandit", run_bandit),
+            ("bandit>=medium", bandit_medium),
+            ("semgrep", run_semgrep),
+        )
+        for name, runner in runners:
             out = runner(corpus, labels)
             if out is None:
                 print(f"\n## {name}: not on PATH, skipped")

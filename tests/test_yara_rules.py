@@ -65,6 +65,13 @@ SAMPLES = {
     "LG-YARA-DLEXEC-003": "subprocess.call([sys.executable, '-m', 'pip', 'install', 'x'])\n",
     "LG-YARA-EXFIL-001": "H = 'https://discord.com/api/webhooks/123/abc'\n",
     "LG-YARA-EXFIL-002": "H = 'https://webhook.site/abc'\n",
+    "LG-YARA-PERSIST-001": "with open(os.path.join(home, '.bashrc'), 'a') as f:\n    f.write(x)\n",
+    "LG-YARA-PERSIST-002": (
+        "site = os.path.join(prefix, 'site-packages')\n"
+        "with open(os.path.join(site, 'zz_boot.pth'), 'w') as f:\n"
+        "    f.write('import boot; boot.run()')\n"
+    ),
+    "LG-YARA-PERSIST-003": "os.system('(crontab -l; echo \"* * * * * true\") | crontab -')\n",
     "LG-YARA-ENV-002": (
         "import os, sys\n"
         "if os.path.exists('/.dockerenv') or sys.gettrace() is not None:\n"
