@@ -24,6 +24,7 @@ SEVERITY = {"LOW": Severity.LOW, "MEDIUM": Severity.MEDIUM, "HIGH": Severity.HIG
 CONFIDENCE = {"LOW": Confidence.LOW, "MEDIUM": Confidence.MEDIUM, "HIGH": Confidence.HIGH}
 
 _CACHE: dict[str, AnalyzerOutput] = {}  # sha256 -> output with path placeholder
+_CACHE_MAX = 20_000  # entries; a study run over a whole hub must not grow without bound
 _PLACEHOLDER = "\x00bandit"
 
 
@@ -71,6 +72,8 @@ class BanditAnalyzer:
             cached = _CACHE.get(key)
             if cached is None:
                 cached = self.analyze_bytes(_PLACEHOLDER, data)
+                if len(_CACHE) >= _CACHE_MAX:
+                    _CACHE.clear()
                 _CACHE[key] = cached
             total = total + _relocated(cached, path)
         return total
