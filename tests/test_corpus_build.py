@@ -68,6 +68,6 @@ def test_code_parses_and_is_harmless(builder: ModuleType, tmp_path: Path) -> Non
         ast.parse(text, str(path))
         for host in re.findall(r"https?://([\w.-]+)", text):
             assert host.endswith(".invalid"), (path, host)
-        for addr in re.findall(r'connect\(\("([^"]+)"', text):
+        for addr in re.findall(r"(?:connect|create_connection)\(\(\"([^\"]+)\"", text):
             assert addr == "127.0.0.1", path
         assert "expanduser" not in text  # credential paths are fake, never the real home

