@@ -201,3 +201,17 @@ def test_plain_dynamic_code_not_obfuscation(make_repo: MakeRepo) -> None:
         "name = getattr(module, 'weight')\n"
     )
     assert not rules_of(yara_findings(make_repo({"hubconf.py": source})))
+
+
+def test_pickle_inside_torch_zip(make_repo: MakeRepo) -> None:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("archive/data.pkl", _stack_global_pickle("subprocess", "check_output"))
+        archive.writestr("archive/data/0", b"\x00" * 64)
+    root = make_repo({"pytorch_model.bin": buffer.getvalue(), "config.json": {"model_type": "x"}})
+    found = [f for f in yara_findings(root) if f.location.path == "pytorch_model.bin"]
+    assert [f.rule_id for f in found] == ["LG-YARA-PICKLE-002"]
+    assert found[0].location.offset and found[0].evidence
