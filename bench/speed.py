@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,15 +37,16 @@ def timed(
     cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> tuple[float, float, int]:
     """(wall seconds, peak RSS MiB, exit code) of one child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - started
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1) and proc.stderr is not None:
-        sys.stderr.write(proc.stderr.read().decode("utf-8", "replace")[-500:])
+    # stderr goes to a file: a tool that logs a lot must not block on a full pipe
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):
+            errors.seek(0)
+            sys.stderr.write(errors.read().decode("utf-8", "replace")[-500:])
     return elapsed, usage.ru_maxrss / 1024, proc.returncode
 
 
