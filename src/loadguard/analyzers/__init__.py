@@ -15,10 +15,14 @@ REGISTRY: dict[str, str] = {
     "pickle": "loadguard.analyzers.pickle:PickleAnalyzer",
     "weights": "loadguard.analyzers.weights:WeightsAnalyzer",
     "templates": "loadguard.analyzers.templates:TemplateAnalyzer",
+    "yara": "loadguard.analyzers.yara:YaraAnalyzer",
+    "bandit": "loadguard.analyzers.bandit:BanditAnalyzer",
+    "semgrep": "loadguard.analyzers.semgrep:SemgrepAnalyzer",
+    "codeql": "loadguard.analyzers.codeql:CodeQLAnalyzer",
 }
 # What runs when the user does not choose (external tools are opt-in). Config
 # findings need no analyzer: detection reports them in the plan.
-DEFAULT_ANALYZERS: tuple[str, ...] = ("native", "pickle", "weights", "templates")
+DEFAULT_ANALYZERS: tuple[str, ...] = ("native", "yara", "pickle", "weights", "templates")
 
 
 def available() -> tuple[str, ...]:

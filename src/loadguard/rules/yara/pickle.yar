@@ -1,0 +1,49 @@
+// Pickle opcode byte patterns that import a code-execution callable.
+// GLOBAL (protocol 0-1) is "c" module "\n" name "\n"; STACK_GLOBAL
+// (protocol 2+) pushes two strings (SHORT_BINUNICODE 0x8c or BINUNICODE
+// 0x58), optionally memoized (0x94), then 0x93. Torch zip checkpoints store
+// data.pkl uncompressed, so the same bytes show inside .bin/.pt files.
+// This is a byte-level second opinion; the pickle analyzer does the real
+// opcode walk.
+
+rule LG_YARA_PICKLE_GLOBAL_EXEC
+{
+    meta:
+        id = "LG-YARA-PICKLE-001"
+        cwe = "CWE-502"
+        severity = "critical"
+        description = "Pickle GLOBAL opcode importing a command or code execution callable"
+        family = "pickle"
+    strings:
+        $g = /c(os|posix|nt|subprocess|commands|pty|runpy|builtins|__builtin__|_?operator|importlib|socket|shutil|webbrowser|code|marshal|types)\n(system|popen|popen2|popen3|exec[lv]?[ep]?|spawn[lv]?[ep]?|startfile|run|call|check_call|check_output|getoutput|getstatusoutput|Popen|run_path|run_module|_run_code|eval|exec|compile|__import__|getattr|open|import_module|create_connection|rmtree|interact|loads|FunctionType|CodeType|attrgetter|methodcaller)\n/
+    condition:
+        $g
+}
+
+rule LG_YARA_PICKLE_STACK_GLOBAL_EXEC
+{
+    meta:
+        id = "LG-YARA-PICKLE-002"
+        cwe = "CWE-502"
+        severity = "critical"
+        description = "Pickle STACK_GLOBAL importing a command or code execution callable"
+        family = "pickle"
+    strings:
+        $sg = /(\x8c[\x02-\x0b]|X[\x02-\x0b]\x00\x00\x00)(os|posix|nt|subprocess|commands|pty|runpy|builtins|__builtin__|_?operator|importlib|socket|shutil|webbrowser|code|marshal|types)\x94?(\x8c[\x03-\x12]|X[\x03-\x12]\x00\x00\x00)(system|popen|exec[lv]?[ep]?|spawn[lv]?[ep]?|startfile|run|call|check_call|check_output|getoutput|getstatusoutput|Popen|run_path|run_module|_run_code|eval|exec|compile|__import__|getattr|import_module|create_connection|rmtree|interact|loads|FunctionType|CodeType|attrgetter|methodcaller)\x94?\x93/
+    condition:
+        $sg
+}
+
+rule LG_YARA_PICKLE_REDUCE_SHELL_STRING
+{
+    meta:
+        id = "LG-YARA-PICKLE-003"
+        cwe = "CWE-502"
+        severity = "high"
+        description = "Pickle stream carrying a shell command or code string next to a REDUCE"
+        family = "pickle"
+    strings:
+        $cmd = /(\x8c[\x04-\xff]|X[\x04-\xff][\x00-\xff]{3})(curl |wget |bash -|sh -c|\/bin\/sh|nc -e|import os|__import__\(|exec\(|eval\()/
+    condition:
+        uint8(0) == 0x80 and $cmd
+}
