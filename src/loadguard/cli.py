@@ -15,6 +15,7 @@ from . import __version__
 
 # name -> "module:attribute" of a click.Command; add one line per command.
 COMMANDS: dict[str, str] = {
+    "reach": "loadguard.commands.reach:reach",
     "scan": "loadguard.commands.scan:scan",
     "selfcheck": "loadguard.commands.selfcheck:selfcheck",
 }
