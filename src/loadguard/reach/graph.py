@@ -187,9 +187,7 @@ class ReachBuilder:
         self.snapshot = snapshot
         self.limits = limits
         self.py_files = frozenset(f.path for f in snapshot.files if f.path.endswith(".py"))
-        self.dirs = frozenset(
-            d for p in self.py_files for d in _parents(posixpath.dirname(p)) if d
-        )
+        self.dirs = frozenset(d for p in self.py_files for d in _parents(posixpath.dirname(p)) if d)
         self.modules: dict[str, ModuleInfo] = {}
         self.nodes: dict[str, ReachNode] = {}
         self.edges: dict[tuple[str, str], None] = {}
@@ -205,7 +203,9 @@ class ReachBuilder:
         self._subclasses: dict[int, list[ClassInfo]] = {}
         self._methods_by_name: dict[str, list[FunctionInfo]] = {}
         self._pending_names: dict[str, list[tuple[str, bool]]] = {}
-        self._class_hooks: list[tuple[str, frozenset[str], bool]] = []  # trigger, names, all methods
+        self._class_hooks: list[
+            tuple[str, frozenset[str], bool]
+        ] = []  # trigger, names, all methods
 
     # ------------------------------------------------------------------ files
 
@@ -361,7 +361,9 @@ class ReachBuilder:
             self._locals[id(fn)] = found
         return found
 
-    def lookup(self, name: str, module: ModuleInfo, fn: FunctionInfo | None, depth: int) -> list[Value]:
+    def lookup(
+        self, name: str, module: ModuleInfo, fn: FunctionInfo | None, depth: int
+    ) -> list[Value]:
         if depth > _MAX_DEPTH:
             return []
         scope = fn
@@ -443,7 +445,9 @@ class ReachBuilder:
             return [ModuleV(sub)]
         return []
 
-    def eval(self, expr: ast.expr, module: ModuleInfo, fn: FunctionInfo | None, depth: int) -> list[Value]:
+    def eval(
+        self, expr: ast.expr, module: ModuleInfo, fn: FunctionInfo | None, depth: int
+    ) -> list[Value]:
         """What ``expr`` may evaluate to, as far as the repo's own code tells."""
         if depth > _MAX_DEPTH:
             return []
@@ -478,8 +482,8 @@ class ReachBuilder:
             )
         if isinstance(expr, ast.BoolOp):
             out: list[Value] = []
-            for value in expr.values:
-                out += self.eval(value, module, fn, depth + 1)
+            for item in expr.values:
+                out += self.eval(item, module, fn, depth + 1)
             return out
         if isinstance(expr, (ast.Constant, ast.JoinedStr, ast.List, ast.Tuple, ast.Dict, ast.Set)):
             return [ExternalV(type(expr).__name__.lower())]
@@ -697,7 +701,9 @@ class _Walker:
             mro, _ = self.b.mro(cls)
             for base in mro[1:]:
                 if "__init_subclass__" in base.methods:
-                    self.b.reach_function(self.src, base.methods["__init_subclass__"], " (subclassed)")
+                    self.b.reach_function(
+                        self.src, base.methods["__init_subclass__"], " (subclassed)"
+                    )
                     break
             for meta in self.b.metaclasses(cls):
                 for name in ("__prepare__", "__new__", "__init__", "__call__"):
@@ -723,9 +729,9 @@ class _Walker:
             if alias.name == "*":
                 continue
             sub = posixpath.join(key, alias.name) if key else alias.name
-            path = self.b.file_of(sub)
-            if path is not None:
-                self.b.reach_module(self.src, path)
+            sub_path = self.b.file_of(sub)
+            if sub_path is not None:
+                self.b.reach_module(self.src, sub_path)
 
     # -- references and calls
 
@@ -733,8 +739,9 @@ class _Walker:
         """Edges for a name or attribute chain; returns sub-expressions still to walk."""
         rest: list[ast.AST] = []
         if isinstance(node, ast.Name):
-            values = self.b.lookup(node.id, self.module, self.fn, 0)
-            self.emit(values, is_call=is_call, line=node.lineno)
+            self.emit(
+                self.b.lookup(node.id, self.module, self.fn, 0), is_call=is_call, line=node.lineno
+            )
             return rest
         receiver = node.value
         receiver_values: list[Value]
@@ -773,7 +780,7 @@ class _Walker:
                             self.b.reach_function(self.src, target.fn, " (instance called)")
 
     def instantiate(self, cls: ClassInfo) -> None:
-        mro, external = self.b.mro(cls)
+        _mro, external = self.b.mro(cls)
         names = CONSTRUCTORS + IMPLICIT_DUNDERS + (FRAMEWORK_HOOKS if external else ())
         for name in names:
             for value in self.b.class_attr(cls, name, 0):
@@ -805,9 +812,15 @@ class _Walker:
     def dynamic_callee(self, node: ast.Call) -> None:
         """Calls whose target is computed at run time: say so rather than guess."""
         func = node.func
-        if isinstance(func, ast.Call) and isinstance(func.func, ast.Name) and func.func.id == "getattr":
+        if (
+            isinstance(func, ast.Call)
+            and isinstance(func.func, ast.Name)
+            and func.func.id == "getattr"
+        ):
             if len(func.args) >= 2 and fold(func.args[1], self.b, self.module, self.fn) is None:
-                self.b.unresolve(self.module.path, node.lineno, "call through getattr with a non-constant name")
+                self.b.unresolve(
+                    self.module.path, node.lineno, "call through getattr with a non-constant name"
+                )
         elif isinstance(func, ast.Subscript):
             inner = func.value
             if (
@@ -844,7 +857,11 @@ class _Walker:
             elif self.b.in_repo(key):
                 self.b.reach_import(self.src, key)
         elif name in _PATH_LOADERS:
-            arg = node.args[1] if name.endswith("spec_from_file_location") and len(node.args) > 1 else None
+            arg = (
+                node.args[1]
+                if name.endswith("spec_from_file_location") and len(node.args) > 1
+                else None
+            )
             if arg is None and node.args:
                 arg = node.args[-1] if name.startswith("imp.") else node.args[0]
             for keyword in node.keywords:
@@ -853,7 +870,9 @@ class _Walker:
             target = fold(arg, self.b, self.module, self.fn) if arg is not None else None
             file = _repo_file(target, self.module.path, self.b.py_files) if target else None
             if file is None:
-                self.b.unresolve(path, line, f"{name}() loads code from a path outside the analysis")
+                self.b.unresolve(
+                    path, line, f"{name}() loads code from a path outside the analysis"
+                )
             else:
                 self.b.reach_module(self.src, file)
         elif name == "getattr" and len(node.args) >= 2:
@@ -904,8 +923,8 @@ def fold(
         bindings = _name_bindings(builder, expr.id, module, fn)
         if bindings is None or len(bindings) != 1 or bindings[0][0] != "value":
             return None
-        value = bindings[0][1]
-        return fold(value, builder, module, fn, depth + 1) if isinstance(value, ast.expr) else None
+        bound = bindings[0][1]
+        return fold(bound, builder, module, fn, depth + 1) if isinstance(bound, ast.expr) else None
     if isinstance(expr, ast.Call):
         func = expr.func
         name = dotted_name(func)
@@ -951,7 +970,10 @@ def _name_bindings(
 def _repo_file(target: str, importer: str, py_files: frozenset[str]) -> str | None:
     if target.startswith("/"):
         return None
-    for candidate in (posixpath.normpath(target), posixpath.normpath(posixpath.join(posixpath.dirname(importer), target))):
+    for candidate in (
+        posixpath.normpath(target),
+        posixpath.normpath(posixpath.join(posixpath.dirname(importer), target)),
+    ):
         if candidate in py_files:
             return candidate
     return None
@@ -963,7 +985,9 @@ def _registered_names(cls: ClassInfo) -> frozenset[str]:
     for decorator in cls.node.decorator_list:
         if isinstance(decorator, ast.Call):
             for keyword in decorator.keywords:
-                if keyword.arg in ("name", "module_name") and isinstance(keyword.value, ast.Constant):
+                if keyword.arg in ("name", "module_name") and isinstance(
+                    keyword.value, ast.Constant
+                ):
                     names.add(str(keyword.value.value))
     return frozenset(names)
 
@@ -998,10 +1022,8 @@ def _unique(values: list[Value]) -> list[Value]:
             key = ("mod", value.key)
         elif isinstance(value, FuncV):
             key = ("fn", id(value.fn))
-        elif isinstance(value, (ClassV, InstanceV, SuperV)):
-            key = (type(value).__name__, id(value.cls))
         else:
-            key = id(value)
+            key = (type(value).__name__, id(value.cls))
         if key not in seen:
             seen.add(key)
             out.append(value)

@@ -46,7 +46,9 @@ class FunctionInfo:
 
     @property
     def decorator_names(self) -> tuple[str, ...]:
-        return tuple(dotted_name(d.func if isinstance(d, ast.Call) else d) for d in self.node.decorator_list)
+        return tuple(
+            dotted_name(d.func if isinstance(d, ast.Call) else d) for d in self.node.decorator_list
+        )
 
     @property
     def is_property(self) -> bool:
@@ -61,7 +63,11 @@ class FunctionInfo:
         names = {n.rsplit(".", 1)[-1] for n in self.decorator_names}
         if self.owner is None or "staticmethod" in names:
             return "static"
-        if "classmethod" in names or self.name in ("__new__", "__init_subclass__", "__class_getitem__"):
+        if "classmethod" in names or self.name in (
+            "__new__",
+            "__init_subclass__",
+            "__class_getitem__",
+        ):
             return "class"
         return "instance"
 
@@ -286,7 +292,9 @@ def _collect(
                     owner.nested[stmt.name] = cls
                 elif binds:
                     info.bind(stmt.name, ("class", cls))
-                _collect(info, stmt.body, owner=cls, parent=parent, prefix=f"{qual}.", namespace="class")
+                _collect(
+                    info, stmt.body, owner=cls, parent=parent, prefix=f"{qual}.", namespace="class"
+                )
             elif isinstance(stmt, (ast.If, ast.While)):
                 live_part, dead_part = live_branches(stmt)
                 if dead_part:
@@ -368,7 +376,11 @@ def import_from_key(info: ModuleInfo, stmt: ast.ImportFrom) -> str | None:
             return None
         base = posixpath.dirname(base)
     if stmt.module:
-        return posixpath.join(base, stmt.module.replace(".", "/")) if base else stmt.module.replace(".", "/")
+        return (
+            posixpath.join(base, stmt.module.replace(".", "/"))
+            if base
+            else stmt.module.replace(".", "/")
+        )
     return base  # "" is the repo root package
 
 
@@ -389,11 +401,7 @@ def function_locals(fn: FunctionInfo) -> dict[str, list[Binding]]:
                 bind(stmt.name, ("function", inner) if inner else ("unknown",))
             elif isinstance(stmt, ast.ClassDef):
                 found_cls = next(
-                    (
-                        c
-                        for c in fn.module.classes
-                        if c.node is stmt
-                    ),
+                    (c for c in fn.module.classes if c.node is stmt),
                     None,
                 )
                 bind(stmt.name, ("class", found_cls) if found_cls else ("unknown",))

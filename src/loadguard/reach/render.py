@@ -74,12 +74,16 @@ def render_dot(graph: ReachGraph) -> str:
         if len(node.witness) >= 2 and node.witness[0] not in entries:
             entries[node.witness[0]] = f"entry{len(entries)}"
     for trigger, name in entries.items():
-        lines.append(f"  {name} [label={_quote(trigger)}, shape=note, style=filled, fillcolor=lightyellow];")
+        lines.append(
+            f"  {name} [label={_quote(trigger)}, shape=note, style=filled, fillcolor=lightyellow];"
+        )
     for node in graph.nodes:
         if node.qualname is None:
             lines.append(f"  {_quote(node.id)} [label={_quote(node.path)}, shape=box];")
         else:
-            lines.append(f"  {_quote(node.id)} [label={_quote(node.qualname + chr(10) + node.path)}];")
+            lines.append(
+                f"  {_quote(node.id)} [label={_quote(node.qualname + chr(10) + node.path)}];"
+            )
     targets = {dst for _, dst in graph.edges}
     for node in graph.nodes:
         if node.id not in targets and node.witness and node.witness[0] in entries:

@@ -36,6 +36,8 @@ _NO_REPO_CODE = frozenset(
         EntryKind.INSTALL,
     }
 )
+
+
 def seed(builder: ReachBuilder, snapshot: Snapshot, plan: LoadPlan) -> None:
     try:
         for entry in plan.entry_points:
@@ -45,7 +47,9 @@ def seed(builder: ReachBuilder, snapshot: Snapshot, plan: LoadPlan) -> None:
         pass
 
 
-def _seed_entry(builder: ReachBuilder, snapshot: Snapshot, plan: LoadPlan, entry: EntryPoint) -> None:
+def _seed_entry(
+    builder: ReachBuilder, snapshot: Snapshot, plan: LoadPlan, entry: EntryPoint
+) -> None:
     if entry.cross_repo is not None or entry.kind in _NO_REPO_CODE or not entry.runs_repo_code:
         return
     if entry.module is None:
@@ -114,9 +118,7 @@ def _seed_registries(builder: ReachBuilder, snapshot: Snapshot, plan: LoadPlan) 
             data = None
         _json_types(data, names, 0)
         if names:
-            builder.watch_registry(
-                "configuration.json type", frozenset(names), all_methods=True
-            )
+            builder.watch_registry("configuration.json type", frozenset(names), all_methods=True)
 
 
 def _type_names(tree: ast.Module) -> set[str]:
@@ -168,4 +170,3 @@ def _assigned_strings(tree: ast.Module, name: str) -> list[str]:
                     if isinstance(e, ast.Constant) and isinstance(e.value, str)
                 ]
     return []
-
