@@ -33,7 +33,6 @@ from .index import (
     import_from_key,
     instance_attributes,
     live_branches,
-    param_names,
 )
 from .values import ClassV, ExternalV, FuncV, InstanceV, ModuleV, SuperV, Value
 
@@ -176,6 +175,29 @@ _PATH_LOADERS = frozenset(
     }
 )
 _DYNAMIC_LOOKUPS = frozenset({"globals", "locals", "vars"})
+# Nodes with nothing to resolve below them.
+_LEAVES = frozenset(
+    {ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal}
+    | {
+        t
+        for base in (ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+        for t in base.__subclasses__()
+    }
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_NOT_CHILDREN = frozenset(
+    {"ctx", "op", "ops", "name", "id", "attr", "arg", "module", "level", "kind"}
+    | {"type_comment", "conversion", "is_async", "lineno", "col_offset"}
+)
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    """Fields of a node type that can hold child nodes (not names, not operators)."""
+    found = _FIELDS.get(kind)
+    if found is None:
+        fields = getattr(kind, "_fields", ())
+        found = _FIELDS[kind] = tuple(f for f in fields if f not in _NOT_CHILDREN)
+    return found
 
 
 class _Budget(Exception):
@@ -198,8 +220,12 @@ class ReachBuilder:
         self._fn_by_node: dict[int, FunctionInfo] = {}
         self._cls_by_node: dict[int, ClassInfo] = {}
         self._locals: dict[int, dict[str, list[Binding]]] = {}
+        self._lookups: dict[tuple[int, str], list[Value]] = {}
+        self._instantiation: dict[int, list[tuple[FunctionInfo, str]]] = {}
+        self._attr_owners: dict[int, dict[str, list[ClassInfo]]] = {}
         self._mro: dict[int, tuple[list[ClassInfo], bool]] = {}
         self._inst_attrs: dict[int, dict[str, list[tuple[ast.expr, FunctionInfo]]]] = {}
+        self._own_inst_attrs: dict[int, dict[str, list[tuple[ast.expr, FunctionInfo]]]] = {}
         self._subclasses: dict[int, list[ClassInfo]] = {}
         self._methods_by_name: dict[str, list[FunctionInfo]] = {}
         self._pending_names: dict[str, list[tuple[str, bool]]] = {}
@@ -366,10 +392,15 @@ class ReachBuilder:
     ) -> list[Value]:
         if depth > _MAX_DEPTH:
             return []
+        if depth == 0:
+            key = (id(fn) if fn is not None else id(module), name)
+            cached = self._lookups.get(key)
+            if cached is None:
+                cached = self._lookups[key] = self.lookup(name, module, fn, 1)
+            return cached
         scope = fn
         while scope is not None:
-            params = param_names(scope.node)
-            if scope.owner is not None and params and name == params[0]:
+            if scope.owner is not None and name == scope.first_param:
                 kind = scope.kind
                 if kind == "instance":
                     return [InstanceV(scope.owner)]
@@ -518,8 +549,17 @@ class ReachBuilder:
         return []
 
     def class_attr(self, cls: ClassInfo, name: str, depth: int) -> list[Value]:
-        mro, _ = self.mro(cls)
-        for klass in mro:
+        owners = self._attr_owners.get(id(cls))
+        if owners is None:  # name -> in-repo classes defining it, in MRO order
+            owners = {}
+            for klass in self.mro(cls)[0]:
+                for own in (klass.methods, klass.nested, klass.attrs):
+                    for key in own:
+                        owners.setdefault(key, [])
+                        if klass not in owners[key]:
+                            owners[key].append(klass)
+            self._attr_owners[id(cls)] = owners
+        for klass in owners.get(name, ()):
             found = self._own_attr(klass, name, depth)
             if found:
                 return found
@@ -542,7 +582,10 @@ class ReachBuilder:
         if found is None:
             found = {}
             for klass in self.mro(cls)[0]:
-                for name, items in instance_attributes(klass).items():
+                own = self._own_inst_attrs.get(id(klass))
+                if own is None:
+                    own = self._own_inst_attrs[id(klass)] = instance_attributes(klass)
+                for name, items in own.items():
                     found.setdefault(name, []).extend(items)
             self._inst_attrs[id(cls)] = found
         return found
@@ -610,6 +653,22 @@ class ReachBuilder:
             if path is not None:
                 self.reach_module(src, path)
 
+    def instantiation(self, cls: ClassInfo) -> list[tuple[FunctionInfo, str]]:
+        """What creating an instance of ``cls`` runs (and Python or the framework then calls)."""
+        found = self._instantiation.get(id(cls))
+        if found is None:
+            _mro, external = self.mro(cls)
+            names = CONSTRUCTORS + IMPLICIT_DUNDERS + (FRAMEWORK_HOOKS if external else ())
+            found = []
+            for name in names:
+                found += [(v.fn, "") for v in self.class_attr(cls, name, 0) if isinstance(v, FuncV)]
+            for meta in self.metaclasses(cls):
+                for value in self.class_attr(meta, "__call__", 0):
+                    if isinstance(value, FuncV):
+                        found.append((value.fn, " (metaclass)"))
+            self._instantiation[id(cls)] = found
+        return found
+
     def name_match(self, src: str, name: str, is_call: bool) -> None:
         """A call on a receiver of unknown type: every repo method of that name may run."""
         pending = self._pending_names.setdefault(name, [])
@@ -634,35 +693,50 @@ class _Walker:
         self.src = node_id
         self.module = module
         self.fn = fn
+        self._done: dict[tuple[str, bool, bool], list[Value]] = {}
 
     def eval(self, expr: ast.expr) -> list[Value]:
         return self.b.eval(expr, self.module, self.fn, 0)
 
     def walk(self, body: list[ast.stmt]) -> None:
+        # Hot loop: exact type tests, most frequent node types first.
         stack: list[ast.AST] = list(reversed(body))
+        load = ast.Load
         while stack:
             node = stack.pop()
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                stack += self.definition(node)
-            elif isinstance(node, ast.ClassDef):
-                stack += self.class_definition(node)
-            elif isinstance(node, (ast.If, ast.While)):
-                live, _dead = live_branches(node)
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is load:  # type: ignore[attr-defined]
+                    self.reference(node, is_call=False)  # type: ignore[arg-type]
+            elif kind is ast.Attribute:
+                if type(node.ctx) is load:  # type: ignore[attr-defined]
+                    stack += self.reference(node, is_call=False)[0]  # type: ignore[arg-type]
+                else:
+                    stack.append(node.value)  # type: ignore[attr-defined]
+            elif kind is ast.Call:
+                stack += self.call(node)  # type: ignore[arg-type]
+            elif kind in _LEAVES:
+                continue
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                stack += self.definition(node)  # type: ignore[arg-type]
+            elif kind is ast.ClassDef:
+                stack += self.class_definition(node)  # type: ignore[arg-type]
+            elif kind is ast.If or kind is ast.While:
+                live, _dead = live_branches(node)  # type: ignore[arg-type]
                 stack += reversed(live)
-                stack.append(node.test)
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
+                stack.append(node.test)  # type: ignore[attr-defined]
+            elif kind is ast.Import:
+                for alias in node.names:  # type: ignore[attr-defined]
                     self.b.reach_import(self.src, alias.name.replace(".", "/"))
-            elif isinstance(node, ast.ImportFrom):
-                self.import_from(node)
-            elif isinstance(node, ast.Call):
-                stack += self.call(node)
-            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                stack += self.reference(node, is_call=False)
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                self.reference(node, is_call=False)
+            elif kind is ast.ImportFrom:
+                self.import_from(node)  # type: ignore[arg-type]
             else:
-                stack += ast.iter_child_nodes(node)
+                for name in _child_fields(kind):
+                    child = getattr(node, name, None)
+                    if type(child) is list:
+                        stack += [c for c in child if c is not None]
+                    elif child is not None:
+                        stack.append(child)
 
     # -- definitions
 
@@ -735,39 +809,57 @@ class _Walker:
 
     # -- references and calls
 
-    def reference(self, node: ast.Name | ast.Attribute, *, is_call: bool) -> list[ast.AST]:
-        """Edges for a name or attribute chain; returns sub-expressions still to walk."""
-        rest: list[ast.AST] = []
+    def reference(
+        self, node: ast.Name | ast.Attribute, *, is_call: bool, intermediate: bool = False
+    ) -> tuple[list[ast.AST], list[Value]]:
+        """Edges for a name or attribute chain: (sub-expressions still to walk, its values).
+
+        A plain load runs property getters and hands out functions and classes
+        that may be called later (callbacks), so it counts like a call; the
+        inner links of a chain (``a.b`` in ``a.b.c``) only run properties.
+        """
+        key = _chain_key(node)
+        if key is not None:
+            memo = (key, is_call, intermediate)
+            done = self._done.get(memo)
+            if done is not None:
+                return [], done  # same chain in the same scope: same edges, already emitted
+            found = self._reference(node, is_call=is_call, intermediate=intermediate)
+            self._done[memo] = found[1]
+            return found
+        return self._reference(node, is_call=is_call, intermediate=intermediate)
+
+    def _reference(
+        self, node: ast.Name | ast.Attribute, *, is_call: bool, intermediate: bool
+    ) -> tuple[list[ast.AST], list[Value]]:
         if isinstance(node, ast.Name):
-            self.emit(
-                self.b.lookup(node.id, self.module, self.fn, 0), is_call=is_call, line=node.lineno
-            )
-            return rest
+            named = self.b.lookup(node.id, self.module, self.fn, 0)
+            if not intermediate:
+                self.emit(named, is_call=is_call)
+            return [], named
         receiver = node.value
+        rest: list[ast.AST] = []
         receiver_values: list[Value]
-        if isinstance(receiver, ast.Attribute):
-            rest += self.reference(receiver, is_call=False)
-            receiver_values = self.eval(receiver)
-        elif isinstance(receiver, ast.Name):
-            receiver_values = self.b.lookup(receiver.id, self.module, self.fn, 0)
+        if isinstance(receiver, (ast.Attribute, ast.Name)):
+            rest, receiver_values = self.reference(receiver, is_call=False, intermediate=True)
         else:
             rest.append(receiver)
             receiver_values = self.eval(receiver)
         if not receiver_values:
-            self.b.name_match(self.src, node.attr, is_call)
-            return rest
+            self.b.name_match(self.src, node.attr, is_call and not intermediate)
+            return rest, []
         values: list[Value] = []
         for value in receiver_values:
             values += self.b.get_attr(value, node.attr, 0)
-        if is_call:
-            self.emit(values, is_call=True, line=node.lineno)
+        if intermediate:
+            self.emit(
+                [v for v in values if isinstance(v, FuncV) and v.fn.is_property], is_call=False
+            )
         else:
-            # a plain attribute load runs property getters, and hands out
-            # methods/classes that may be called later (callbacks)
-            self.emit(values, is_call=False, line=node.lineno)
-        return rest
+            self.emit(values, is_call=is_call)
+        return rest, values
 
-    def emit(self, values: list[Value], *, is_call: bool, line: int) -> None:
+    def emit(self, values: list[Value], *, is_call: bool) -> None:
         for value in values:
             if isinstance(value, FuncV):
                 self.b.reach_function(self.src, value.fn)
@@ -780,16 +872,8 @@ class _Walker:
                             self.b.reach_function(self.src, target.fn, " (instance called)")
 
     def instantiate(self, cls: ClassInfo) -> None:
-        _mro, external = self.b.mro(cls)
-        names = CONSTRUCTORS + IMPLICIT_DUNDERS + (FRAMEWORK_HOOKS if external else ())
-        for name in names:
-            for value in self.b.class_attr(cls, name, 0):
-                if isinstance(value, FuncV):
-                    self.b.reach_function(self.src, value.fn)
-        for meta in self.b.metaclasses(cls):
-            for value in self.b.class_attr(meta, "__call__", 0):
-                if isinstance(value, FuncV):
-                    self.b.reach_function(self.src, value.fn, " (metaclass)")
+        for fn, note in self.b.instantiation(cls):
+            self.b.reach_function(self.src, fn, note)
 
     def call(self, node: ast.Call) -> list[ast.AST]:
         rest: list[ast.AST] = [*node.args, *(k.value for k in node.keywords)]
@@ -797,13 +881,13 @@ class _Walker:
         if isinstance(func, ast.Name) and func.id == "super":
             return rest
         if isinstance(func, (ast.Name, ast.Attribute)):
-            rest += self.reference(func, is_call=True)
-            values = self.eval(func)
+            more, values = self.reference(func, is_call=True)
+            rest += more
         else:
             self.dynamic_callee(node)
             rest.append(func)
             values = self.eval(func) if not isinstance(func, ast.Subscript) else []
-            self.emit(values, is_call=True, line=node.lineno)
+            self.emit(values, is_call=True)
         for value in values:
             if isinstance(value, ExternalV):
                 self.external_call(value.name, node)
@@ -990,6 +1074,18 @@ def _registered_names(cls: ClassInfo) -> frozenset[str]:
                 ):
                     names.add(str(keyword.value.value))
     return frozenset(names)
+
+
+def _chain_key(node: ast.expr) -> str | None:
+    """``a.b.c`` for a pure name/attribute chain, else ``None``."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
 
 def _owner_of(fn: FunctionInfo) -> ClassInfo | None:

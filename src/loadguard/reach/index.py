@@ -10,10 +10,12 @@ line there as unreachable even at module level.
 from __future__ import annotations
 
 import ast
+import functools
 import posixpath
 from dataclasses import dataclass, field
 
 from ..model import Scope
+from ..pyparse import iter_statements
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -44,20 +46,25 @@ class FunctionInfo:
     def id(self) -> str:
         return f"{self.path}::{self.qualname}"
 
-    @property
+    @functools.cached_property
     def decorator_names(self) -> tuple[str, ...]:
         return tuple(
             dotted_name(d.func if isinstance(d, ast.Call) else d) for d in self.node.decorator_list
         )
 
-    @property
+    @functools.cached_property
     def is_property(self) -> bool:
         return any(
             n.rsplit(".", 1)[-1] in ("property", "cached_property", "setter", "getter", "deleter")
             for n in self.decorator_names
         )
 
-    @property
+    @functools.cached_property
+    def first_param(self) -> str | None:
+        params = param_names(self.node)
+        return params[0] if params else None
+
+    @functools.cached_property
     def kind(self) -> str:
         """How the first parameter binds: "instance", "class" or "static"."""
         names = {n.rsplit(".", 1)[-1] for n in self.decorator_names}
@@ -461,11 +468,10 @@ def instance_attributes(cls: ClassInfo) -> dict[str, list[tuple[ast.expr, Functi
     """``self.x = value`` assignments in the class's methods (cheap receiver typing)."""
     found: dict[str, list[tuple[ast.expr, FunctionInfo]]] = {}
     for method in cls.methods.values():
-        params = param_names(method.node)
-        if not params or method.kind != "instance":
+        me = method.first_param
+        if me is None or method.kind != "instance":
             continue
-        me = params[0]
-        for node in ast.walk(method.node):
+        for node in iter_statements(method.node):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     if (
