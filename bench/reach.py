@@ -9,6 +9,9 @@ reachability alone, the whole scan (classify, plan, reach and the registered
 analyzers; the ``native`` analyzer when it is registered), and a native-rule
 proxy (read + parse + one full AST walk of every .py file, the least any
 rule engine over the AST pays). The quality bar: reach <= 25 % of the scan.
+Times are CPU seconds of this process (``time.process_time``): the machine
+is shared, and wall time swings with other load. jarviscg runs as a child
+process; its time is wall time.
 
 With ``--jarviscg`` the same seeds (entry modules, plus every method of the
 classes the configs name) are closed over jarviscg's call graph of the same
@@ -30,7 +33,7 @@ from pathlib import Path
 
 from loadguard import engine
 from loadguard.analyzers import REGISTRY
-from loadguard.model import EntryKind, ReachGraph, Snapshot
+from loadguard.model import ReachGraph, ReachNode, Snapshot
 from loadguard.reach import build_reach_graph
 from loadguard.reach.index import dotted_label
 from loadguard.sources.local import snapshot_from_folder
@@ -42,7 +45,7 @@ def repos_of(corpus: Path) -> list[Path]:
 
 def native_proxy(root: Path, snapshot: Snapshot) -> float:
     """Read, parse (uncached) and walk every .py file once: a floor for AST rule engines."""
-    started = time.perf_counter()
+    started = time.process_time()
     for entry in snapshot.files:
         if entry.path.endswith(".py"):
             try:
@@ -51,7 +54,7 @@ def native_proxy(root: Path, snapshot: Snapshot) -> float:
                 continue
             for _ in ast.walk(tree):
                 pass
-    return time.perf_counter() - started
+    return time.process_time() - started
 
 
 def normalise(name: str) -> str:
@@ -59,7 +62,7 @@ def normalise(name: str) -> str:
 
 
 def jarvis_reach(
-    jarviscg: str, root: Path, snapshot: Snapshot, plan: object
+    jarviscg: str, root: Path, snapshot: Snapshot, graph_nodes: tuple[ReachNode, ...]
 ) -> tuple[set[str], float, str | None]:
     """Functions reachable over jarviscg's call graph from loadguard's seeds."""
     files = sorted(e.path for e in snapshot.files if e.path.endswith(".py"))
@@ -84,19 +87,14 @@ def jarvis_reach(
         return set(), time.perf_counter() - started, repr(exc)[:120]
     finally:
         Path(output).unlink(missing_ok=True)
-    seeds: list[str] = []
-    for entry in plan.entry_points:  # type: ignore[attr-defined]
-        if entry.module is None or entry.cross_repo is not None or entry.kind in (
-            EntryKind.WEIGHTS,
-            EntryKind.TEMPLATE,
-        ):
-            continue
-        module = dotted_label(entry.module)
-        seeds.append(module)
-        if entry.qualname:
-            prefix = f"{module}.{entry.qualname}"
-            seeds.append(prefix)
-            seeds += [n for n in graph if n.startswith(prefix + ".")]  # all its methods
+    # the same seeds as loadguard's graph: entry modules and the functions the
+    # framework calls directly (witness = trigger -> node), so only the call
+    # graphs differ
+    seeds = [
+        dotted_label(n.path) + (f".{n.qualname}" if n.qualname else "")
+        for n in graph_nodes
+        if len(n.witness) == 2
+    ]
     seen: set[str] = set()
     stack = [s for s in seeds if s in graph]
     while stack:
@@ -105,13 +103,20 @@ def jarvis_reach(
             continue
         seen.add(node)
         stack += [c for c in graph.get(node, ()) if c not in seen]
-    modules = {dotted_label(p) for p in files}
-    defined = {n for n in seen if any(n.startswith(m + ".") for m in modules)}
-    return {normalise(n) for n in defined if n not in modules}, elapsed, None
+    return {normalise(n) for n in seen}, elapsed, None
 
 
 def ours(graph: ReachGraph) -> set[str]:
     return {normalise(f"{dotted_label(n.path)}.{n.qualname}") for n in graph.functions}
+
+
+def function_names(graph: ReachGraph) -> set[str]:
+    """Every function of the analysed files (jarviscg also has class and module nodes)."""
+    return {
+        normalise(f"{dotted_label(s.path)}.{s.qualname}")
+        for s in graph.scopes
+        if not s.qualname.startswith("<")
+    }
 
 
 def main() -> None:
@@ -129,11 +134,11 @@ def main() -> None:
 
     def timed(*a: object, **k: object) -> ReachGraph:
         nonlocal reach_time
-        started = time.perf_counter()
+        started = time.process_time()
         try:
             return original(*a, **k)  # type: ignore[arg-type]
         finally:
-            reach_time += time.perf_counter() - started
+            reach_time += time.process_time() - started
 
     engine.build_reach_graph = timed  # type: ignore[assignment]
     totals: Counter[str] = Counter()
@@ -144,9 +149,9 @@ def main() -> None:
     examples: list[str] = []
     for root in repos:
         snapshot = snapshot_from_folder(root)
-        started = time.perf_counter()
+        started = time.process_time()
         result = engine.scan_snapshot(snapshot, analyzers=analyzers)
-        scan_time += time.perf_counter() - started
+        scan_time += time.process_time() - started
         proxy_time += native_proxy(root, snapshot)
         graph = result.reach
         assert graph is not None
@@ -159,12 +164,13 @@ def main() -> None:
         totals["unresolved"] += len(graph.unresolved)
         totals["truncated"] += graph.truncated
         if args.jarviscg:
-            theirs, elapsed, error = jarvis_reach(args.jarviscg, root, snapshot, result.plan)
+            theirs, elapsed, error = jarvis_reach(args.jarviscg, root, snapshot, graph.nodes)
             jarvis_time += elapsed
             if error:
                 jarvis_errors.append(f"{root.name}: {error}")
                 continue
             mine = ours(graph)
+            theirs &= function_names(graph)
             totals["jarvis_reached"] += len(theirs)
             totals["both"] += len(mine & theirs)
             for name in mine - theirs:
@@ -178,7 +184,9 @@ def main() -> None:
                 )
     engine.build_reach_graph = original  # type: ignore[assignment]
     whole = scan_time + (0.0 if analyzers else proxy_time)
-    print(f"corpus: {args.corpus} ({totals['repos']} repos), analyzers in scan: {analyzers or 'none registered'}")
+    print(
+        f"corpus: {args.corpus} ({totals['repos']} repos), analyzers in scan: {analyzers or 'none registered'}"
+    )
     print(f"files in (.py): {totals['py_in']}")
     print(
         f"execution-relevant files out: {totals['reach_files']} "
@@ -189,7 +197,9 @@ def main() -> None:
         f"({100 * totals['reached'] / max(totals['functions'], 1):.1f} %), "
         f"unresolved points: {totals['unresolved']}, truncated graphs: {totals['truncated']}"
     )
-    print(f"time: reach {reach_time:.2f} s, scan {scan_time:.2f} s, native proxy {proxy_time:.2f} s")
+    print(
+        f"time: reach {reach_time:.2f} s, scan {scan_time:.2f} s, native proxy {proxy_time:.2f} s"
+    )
     label = "scan" if analyzers else "scan + native proxy"
     print(f"reach share of {label}: {100 * reach_time / max(whole, 1e-9):.1f} % (bar: <= 25 %)")
     if args.jarviscg:

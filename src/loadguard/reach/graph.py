@@ -223,6 +223,7 @@ class ReachBuilder:
         self._lookups: dict[tuple[int, str], list[Value]] = {}
         self._instantiation: dict[int, list[tuple[FunctionInfo, str]]] = {}
         self._attr_owners: dict[int, dict[str, list[ClassInfo]]] = {}
+        self._attr_memo: dict[tuple[type, object, str], list[Value]] = {}
         self._mro: dict[int, tuple[list[ClassInfo], bool]] = {}
         self._inst_attrs: dict[int, dict[str, list[tuple[ast.expr, FunctionInfo]]]] = {}
         self._own_inst_attrs: dict[int, dict[str, list[tuple[ast.expr, FunctionInfo]]]] = {}
@@ -321,6 +322,7 @@ class ReachBuilder:
                         self.reach_function(src, method, " (by method name)")
             for base in self.mro(cls)[0][1:]:
                 self._subclasses.setdefault(id(base), []).append(cls)
+                self._attr_memo.clear()
             for trigger, names, all_methods in self._class_hooks:
                 if _registered_names(cls) & names:
                     self.seed_class(cls, trigger, all_methods=all_methods)
@@ -523,6 +525,14 @@ class ReachBuilder:
         return []
 
     def get_attr(self, value: Value, name: str, depth: int) -> list[Value]:
+        if depth == 0 and not isinstance(value, ExternalV):
+            # resolution is static; only subclass overrides grow as modules load
+            # (the memo is dropped then, in _module_reached)
+            memo_key = (type(value), _identity(value), name)
+            found = self._attr_memo.get(memo_key)
+            if found is None:
+                found = self._attr_memo[memo_key] = self.get_attr(value, name, 1)
+            return found
         if isinstance(value, ModuleV):
             return self.attr_of_key(value.key, name, depth + 1)
         if isinstance(value, ClassV):
@@ -702,11 +712,12 @@ class _Walker:
         # Hot loop: exact type tests, most frequent node types first.
         stack: list[ast.AST] = list(reversed(body))
         load = ast.Load
+        done = self._done
         while stack:
             node = stack.pop()
             kind = type(node)
             if kind is ast.Name:
-                if type(node.ctx) is load:  # type: ignore[attr-defined]
+                if type(node.ctx) is load and (node.id, False, False) not in done:  # type: ignore[attr-defined]
                     self.reference(node, is_call=False)  # type: ignore[arg-type]
             elif kind is ast.Attribute:
                 if type(node.ctx) is load:  # type: ignore[attr-defined]
@@ -818,7 +829,7 @@ class _Walker:
         that may be called later (callbacks), so it counts like a call; the
         inner links of a chain (``a.b`` in ``a.b.c``) only run properties.
         """
-        key = _chain_key(node)
+        key = node.id if type(node) is ast.Name else _chain_key(node)
         if key is not None:
             memo = (key, is_call, intermediate)
             done = self._done.get(memo)
@@ -1074,6 +1085,16 @@ def _registered_names(cls: ClassInfo) -> frozenset[str]:
                 ):
                     names.add(str(keyword.value.value))
     return frozenset(names)
+
+
+def _identity(value: Value) -> object:
+    if isinstance(value, ModuleV):
+        return value.key
+    if isinstance(value, ExternalV):
+        return value.name
+    if isinstance(value, FuncV):
+        return id(value.fn)
+    return id(value.cls)
 
 
 def _chain_key(node: ast.expr) -> str | None:
