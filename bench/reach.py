@@ -34,7 +34,6 @@ from pathlib import Path
 from loadguard import engine
 from loadguard.analyzers import REGISTRY
 from loadguard.model import ReachGraph, ReachNode, Snapshot
-from loadguard.reach import build_reach_graph
 from loadguard.reach.index import dotted_label
 from loadguard.sources.local import snapshot_from_folder
 

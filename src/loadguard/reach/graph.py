@@ -224,12 +224,17 @@ class ReachBuilder:
         self._instantiation: dict[int, list[tuple[FunctionInfo, str]]] = {}
         self._attr_owners: dict[int, dict[str, list[ClassInfo]]] = {}
         self._attr_memo: dict[tuple[type, object, str], list[Value]] = {}
+        self._module_memo: dict[tuple[str, str], list[Value]] = {}
+        self._resolving: set[tuple[int, str]] = set()
+        self._cuts = 0  # resolutions cut short (depth, cycles): their results are not memoised
         self._mro: dict[int, tuple[list[ClassInfo], bool]] = {}
         self._inst_attrs: dict[int, dict[str, list[tuple[ast.expr, FunctionInfo]]]] = {}
         self._own_inst_attrs: dict[int, dict[str, list[tuple[ast.expr, FunctionInfo]]]] = {}
         self._subclasses: dict[int, list[ClassInfo]] = {}
         self._methods_by_name: dict[str, list[FunctionInfo]] = {}
-        self._pending_names: dict[str, list[tuple[str, bool]]] = {}
+        # method names called on receivers of unknown type -> the first node that did;
+        # one hub per name keeps edges linear (not sources x methods)
+        self._live_names: dict[tuple[str, bool], str] = {}
         self._class_hooks: list[
             tuple[str, frozenset[str], bool]
         ] = []  # trigger, names, all methods
@@ -317,8 +322,9 @@ class ReachBuilder:
         for cls in info.classes:
             for name, method in cls.methods.items():
                 self._methods_by_name.setdefault(name, []).append(method)
-                for src, is_call in self._pending_names.get(name, ()):
-                    if is_call or method.is_property:
+                for is_call in (True, False):
+                    src = self._live_names.get((name, is_call))
+                    if src is not None and (is_call or method.is_property):
                         self.reach_function(src, method, " (by method name)")
             for base in self.mro(cls)[0][1:]:
                 self._subclasses.setdefault(id(base), []).append(cls)
@@ -393,13 +399,27 @@ class ReachBuilder:
         self, name: str, module: ModuleInfo, fn: FunctionInfo | None, depth: int
     ) -> list[Value]:
         if depth > _MAX_DEPTH:
+            self._cuts += 1
             return []
-        if depth == 0:
-            key = (id(fn) if fn is not None else id(module), name)
-            cached = self._lookups.get(key)
-            if cached is None:
-                cached = self._lookups[key] = self.lookup(name, module, fn, 1)
-            return cached
+        key = (id(fn) if fn is not None else id(module), name)
+        cached = self._lookups.get(key)
+        if cached is None:
+            if key in self._resolving:  # a name defined through itself: cut the cycle
+                self._cuts += 1
+                return []
+            cuts = self._cuts
+            self._resolving.add(key)
+            try:
+                cached = self._lookup(name, module, fn, depth)
+            finally:
+                self._resolving.discard(key)
+            if cuts == self._cuts:
+                self._lookups[key] = cached
+        return cached
+
+    def _lookup(
+        self, name: str, module: ModuleInfo, fn: FunctionInfo | None, depth: int
+    ) -> list[Value]:
         scope = fn
         while scope is not None:
             if scope.owner is not None and name == scope.first_param:
@@ -420,7 +440,22 @@ class ReachBuilder:
         return found
 
     def module_attr(self, module: ModuleInfo, name: str, depth: int, seen: set[str]) -> list[Value]:
+        if not seen:  # a fresh query: module-level names resolve the same from every scope
+            memo_key = (module.path, name)
+            found = self._module_memo.get(memo_key)
+            if found is None:
+                cuts = self._cuts
+                found = self._module_attr(module, name, depth, seen)
+                if cuts == self._cuts:  # complete, not cut short by depth or a cycle
+                    self._module_memo[memo_key] = found
+            return found
+        return self._module_attr(module, name, depth, seen)
+
+    def _module_attr(
+        self, module: ModuleInfo, name: str, depth: int, seen: set[str]
+    ) -> list[Value]:
         if module.path in seen or depth > _MAX_DEPTH:
+            self._cuts += 1
             return []
         seen.add(module.path)
         bindings = module.bindings.get(name)
@@ -483,6 +518,7 @@ class ReachBuilder:
     ) -> list[Value]:
         """What ``expr`` may evaluate to, as far as the repo's own code tells."""
         if depth > _MAX_DEPTH:
+            self._cuts += 1
             return []
         if isinstance(expr, ast.Name):
             return self.lookup(expr.id, module, fn, depth + 1)
@@ -525,14 +561,20 @@ class ReachBuilder:
         return []
 
     def get_attr(self, value: Value, name: str, depth: int) -> list[Value]:
-        if depth == 0 and not isinstance(value, ExternalV):
-            # resolution is static; only subclass overrides grow as modules load
-            # (the memo is dropped then, in _module_reached)
-            memo_key = (type(value), _identity(value), name)
-            found = self._attr_memo.get(memo_key)
-            if found is None:
-                found = self._attr_memo[memo_key] = self.get_attr(value, name, 1)
-            return found
+        if isinstance(value, ExternalV):
+            return [ExternalV(f"{value.name}.{name}")]
+        # resolution is static; only subclass overrides grow as modules load
+        # (the memo is dropped then, in _module_reached)
+        memo_key = (type(value), _identity(value), name)
+        found = self._attr_memo.get(memo_key)
+        if found is None:
+            cuts = self._cuts
+            found = self._get_attr(value, name, depth)
+            if cuts == self._cuts:
+                self._attr_memo[memo_key] = found
+        return found
+
+    def _get_attr(self, value: Value, name: str, depth: int) -> list[Value]:
         if isinstance(value, ModuleV):
             return self.attr_of_key(value.key, name, depth + 1)
         if isinstance(value, ClassV):
@@ -681,10 +723,9 @@ class ReachBuilder:
 
     def name_match(self, src: str, name: str, is_call: bool) -> None:
         """A call on a receiver of unknown type: every repo method of that name may run."""
-        pending = self._pending_names.setdefault(name, [])
-        if (src, is_call) in pending:
-            return
-        pending.append((src, is_call))
+        if (name, is_call) in self._live_names:
+            return  # reached already from an earlier caller (that witness is as short)
+        self._live_names[(name, is_call)] = src
         for method in list(self._methods_by_name.get(name, ())):
             if is_call or method.is_property:
                 self.reach_function(src, method, " (by method name)")
