@@ -345,3 +345,57 @@ def test_node_budget_truncates_and_says_so(make_repo: MakeRepo) -> None:
     assert graph.truncated
     assert len(graph.nodes) == 10
     assert not graph_of(root).truncated
+
+
+def test_witness_is_a_shortest_path(make_repo: MakeRepo) -> None:
+    root = model_repo(
+        make_repo,
+        "from .util import a, target\n\nclass FooModel:\n    def __init__(self):\n"
+        "        a()\n        target()\n",
+        **{
+            "util.py": "def a():\n    b()\n\ndef b():\n    target()\n\n"
+            "def target():\n    return 1  # PAYLOAD\n"
+        },
+    )
+    ok, witness = graph_of(root).locate("util.py", marked(root, "util.py")[0])
+    assert ok and witness == (
+        "config.json auto_map.AutoModel",
+        "modeling_foo.FooModel.__init__",
+        "util.target",
+    )
+
+
+def test_dead_branch_inside_a_reached_function(make_repo: MakeRepo) -> None:
+    root = model_repo(
+        make_repo,
+        "class FooModel:\n    def __init__(self):\n        if False:\n"
+        "            import os; os.system('true')  # PAYLOAD\n        self.x = 1  # LIVE\n",
+    )
+    graph = graph_of(root)
+    assert not reached(graph, root, "modeling_foo.py")
+    assert reached(graph, root, "modeling_foo.py", "# LIVE")
+
+
+def test_typed_attribute_receiver_does_not_fan_out(make_repo: MakeRepo) -> None:
+    root = model_repo(
+        make_repo,
+        "class Helper:\n    def go(self):\n        return 1  # HELPER\n\n"
+        "class Other:\n    def go(self):\n        return 2  # OTHER\n\n"
+        "class FooModel:\n    def __init__(self):\n        self.helper = Helper()\n"
+        "        self.helper.go()\n",
+    )
+    graph = graph_of(root)
+    assert reached(graph, root, "modeling_foo.py", "# HELPER")
+    assert not reached(graph, root, "modeling_foo.py", "# OTHER")
+
+
+def test_class_defined_inside_a_function(make_repo: MakeRepo) -> None:
+    root = model_repo(
+        make_repo,
+        "def factory():\n    class Local:\n        def __init__(self):\n"
+        "            return None  # PAYLOAD\n    return Local()\n\n"
+        "class FooModel:\n    def __init__(self):\n        factory()\n",
+    )
+    graph = graph_of(root)
+    assert reached(graph, root, "modeling_foo.py")
+    assert graph.node("modeling_foo.py::factory.<locals>.Local.__init__") is not None

@@ -156,3 +156,24 @@ def test_reach_command_formats() -> None:
     assert result.exit_code == 0 and "digraph" in result.output
     result = runner.invoke(main, ["reach", str(EXAMPLES / "does-not-exist")])
     assert result.exit_code == 2
+
+
+def test_modelscope_configuration_type_builds_registered_class(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "configuration.json": {
+                "framework": "pytorch",
+                "allow_remote": True,
+                "model": {"type": "tiny-model"},
+            },
+            "model.py": "from modelscope.models.builder import MODELS\n\n"
+            "@MODELS.register_module('text-classification', module_name='tiny-model')\n"
+            "class TinyModel:\n    def __init__(self, model_dir):\n"
+            "        self.d = model_dir  # INIT\n\n"
+            "class Spare:\n    def __init__(self):\n        pass  # SPARE\n",
+        }
+    )
+    graph = graph_of(root)
+    ok, witness = graph.locate("model.py", line_of(root, "model.py", "# INIT"))
+    assert ok and witness[0] == "configuration.json type"
+    assert not graph.locate("model.py", line_of(root, "model.py", "# SPARE"))[0]
