@@ -34,6 +34,7 @@ from pathlib import Path
 from loadguard import engine
 from loadguard.analyzers import REGISTRY
 from loadguard.model import ReachGraph, ReachNode, Snapshot
+from loadguard.reach import clear_cache
 from loadguard.reach.index import dotted_label
 from loadguard.sources.local import snapshot_from_folder
 
@@ -95,7 +96,7 @@ def jarvis_reach(
         if len(n.witness) == 2
     ]
     seen: set[str] = set()
-    stack = [s for s in seeds if s in graph]
+    stack = list(seeds)  # a seed without calls is absent from their JSON, still reached
     while stack:
         node = stack.pop()
         if node in seen:
@@ -124,6 +125,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--jarviscg", default=None)
     parser.add_argument("--disagreements", type=int, default=8)
+    parser.add_argument(
+        "--cold", action="store_true", help="no graph reuse between byte-identical repos"
+    )
     args = parser.parse_args()
 
     repos = repos_of(args.corpus)[: args.limit or None]
@@ -147,6 +151,8 @@ def main() -> None:
     jarvis_errors: list[str] = []
     examples: list[str] = []
     for root in repos:
+        if args.cold:
+            clear_cache()
         snapshot = snapshot_from_folder(root)
         started = time.process_time()
         result = engine.scan_snapshot(snapshot, analyzers=analyzers)

@@ -399,3 +399,15 @@ def test_class_defined_inside_a_function(make_repo: MakeRepo) -> None:
     graph = graph_of(root)
     assert reached(graph, root, "modeling_foo.py")
     assert graph.node("modeling_foo.py::factory.<locals>.Local.__init__") is not None
+
+
+def test_identical_repos_share_a_graph_and_edits_do_not(make_repo: MakeRepo) -> None:
+    files = {
+        "config.json": AUTO_MODEL,
+        "modeling_foo.py": "class FooModel:\n    def __init__(self):\n        pass\n",
+    }
+    first = graph_of(make_repo(files, name="a"))
+    assert graph_of(make_repo(files, name="b")) is first
+    files["modeling_foo.py"] += "\ndef extra():\n    pass\n"
+    changed = graph_of(make_repo(files, name="c"))
+    assert changed is not first and len(changed.scopes) == len(first.scopes) + 1
