@@ -177,3 +177,20 @@ def test_modelscope_configuration_type_builds_registered_class(make_repo: MakeRe
     ok, witness = graph.locate("model.py", line_of(root, "model.py", "# INIT"))
     assert ok and witness[0] == "configuration.json type"
     assert not graph.locate("model.py", line_of(root, "model.py", "# SPARE"))[0]
+
+
+def test_reach_command_survives_non_utf8_file_names(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "hubconf.py").write_text("import helper\n\ndef entry():\n    return 1\n")
+    (root / "helper.py").write_text("X = 1\n")
+    import os
+
+    os.makedirs(os.path.join(os.fsencode(root), b"pkg\xff"), exist_ok=True)
+    with open(os.path.join(os.fsencode(root), b"pkg\xff", b"__init__.py"), "wb") as handle:
+        handle.write(b"Y = 2\n")
+    runner = CliRunner()
+    for fmt in ("text", "dot", "json"):
+        result = runner.invoke(main, ["reach", str(root), "--format", fmt])
+        assert result.exit_code == 0, (fmt, result.output)
+        assert "helper.py" in result.output

@@ -35,12 +35,17 @@ def reach(target: str, fmt: str, no_witness: bool) -> None:
             if fmt == "json":
                 documents.append({"repo": snapshot.repo_id, "reach": graph_to_dict(graph)})
             elif fmt == "dot":
-                click.echo(render_dot(graph), nl=False)
+                click.echo(_printable(render_dot(graph)), nl=False)
             else:
-                click.echo(f"== {snapshot.repo_id} ({snapshot.location})")
-                click.echo(render_text(graph, witnesses=not no_witness), nl=False)
+                click.echo(_printable(f"== {snapshot.repo_id} ({snapshot.location})"))
+                click.echo(_printable(render_text(graph, witnesses=not no_witness)), nl=False)
     except LoadguardError as exc:
         click.echo(f"loadguard reach: {exc}", err=True)
         raise SystemExit(2) from exc
     if fmt == "json":
-        click.echo(json.dumps(documents, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(documents, indent=2))  # ASCII: file names may not be UTF-8
+
+
+def _printable(text: str) -> str:
+    """Non-UTF-8 file names (surrogate escapes) must not crash the terminal output."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
