@@ -17,6 +17,7 @@ from . import __version__
 COMMANDS: dict[str, str] = {
     "reach": "loadguard.commands.reach:reach",
     "scan": "loadguard.commands.scan:scan",
+    "check-code": "loadguard.commands.check_code:check_code",
     "selfcheck": "loadguard.commands.selfcheck:selfcheck",
 }
 
