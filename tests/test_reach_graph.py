@@ -411,3 +411,19 @@ def test_identical_repos_share_a_graph_and_edits_do_not(make_repo: MakeRepo) -> 
     files["modeling_foo.py"] += "\ndef extra():\n    pass\n"
     changed = graph_of(make_repo(files, name="c"))
     assert changed is not first and len(changed.scopes) == len(first.scopes) + 1
+
+
+def test_getattr_with_constant_name_is_an_attribute(make_repo: MakeRepo) -> None:
+    root = model_repo(
+        make_repo,
+        "from . import tools\n\nclass FooModel:\n    def __init__(self):\n"
+        "        getattr(tools, 'ev' + 'il')()\n        fn = getattr(self, 'helper')\n"
+        "    def helper(self):\n        return 1\n",
+        **{
+            "tools.py": "def evil():\n    return 1  # PAYLOAD\n\ndef other():\n    return 2  # OTHER\n"
+        },
+    )
+    graph = graph_of(root)
+    assert reached(graph, root, "tools.py")
+    assert not reached(graph, root, "tools.py", "# OTHER")
+    assert not graph.unresolved

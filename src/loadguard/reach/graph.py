@@ -248,7 +248,8 @@ class ReachBuilder:
         return None
 
     def in_repo(self, key: str) -> bool:
-        return self.file_of(key) is not None or key in self.dirs
+        # "" is the repo root, the package ``from . import x`` reads from at top level
+        return key == "" or self.file_of(key) is not None or key in self.dirs
 
     def module(self, path: str) -> ModuleInfo:
         info = self.modules.get(path)
@@ -542,6 +543,12 @@ class ReachBuilder:
                         key = self.import_key(name, module, expr) if name else None
                         if key is not None and self.in_repo(key):
                             results.append(ModuleV(key))
+                            continue
+                    if value.name == "getattr" and len(expr.args) >= 2:
+                        attr = fold(expr.args[1], self, module, fn)
+                        if attr is not None:  # getattr(x, "name") is x.name
+                            for base in self.eval(expr.args[0], module, fn, depth + 1):
+                                results += self.get_attr(base, attr, depth + 1)
                             continue
                     results.append(ExternalV(value.name + "()"))
             return results
@@ -1012,9 +1019,14 @@ class _Walker:
             else:
                 self.b.reach_module(self.src, file)
         elif name == "getattr" and len(node.args) >= 2:
-            if fold(node.args[1], self.b, self.module, self.fn) is not None:
-                return
+            attr = fold(node.args[1], self.b, self.module, self.fn)
             receivers = self.eval(node.args[0])
+            if attr is not None:  # getattr(x, "name") is x.name: a reference
+                found = [v for r in receivers for v in self.b.get_attr(r, attr, 0)]
+                self.emit(found, is_call=False)
+                if not receivers:
+                    self.b.name_match(self.src, attr, True)
+                return
             if any(isinstance(v, (ModuleV, ClassV, InstanceV)) for v in receivers):
                 self.b.unresolve(path, line, "getattr with a non-constant name on repo code")
 
