@@ -194,3 +194,18 @@ def test_reach_command_survives_non_utf8_file_names(tmp_path: Path) -> None:
         result = runner.invoke(main, ["reach", str(root), "--format", fmt])
         assert result.exit_code == 0, (fmt, result.output)
         assert "helper.py" in result.output
+
+
+def test_own_source_tree_as_allow_remote_repo_has_no_internal_errors(tmp_path: Path) -> None:
+    """Real, varied Python (loadguard itself) through every resolver path."""
+    import shutil
+
+    root = tmp_path / "repo"
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "src" / "loadguard", root / "loadguard"
+    )
+    (root / "configuration.json").write_text(json.dumps({"allow_remote": True}))
+    graph = graph_of(root)
+    assert len(graph.files) > 40 and len(graph.functions) > 50
+    assert not [u for u in graph.unresolved if "failed" in u.reason or "cannot seed" in u.reason]
+    assert not graph.truncated

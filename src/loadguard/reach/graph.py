@@ -366,11 +366,15 @@ class ReachBuilder:
                 if module.tree is None:
                     continue
                 body = fn.node.body if fn is not None else module.tree.body
+                line = fn.node.lineno if fn else 0
                 try:
                     _Walker(self, node_id, module, fn).walk(body)
+                except _Budget:
+                    raise
                 except RecursionError:
-                    line = fn.node.lineno if fn else 0
                     self.unresolve(module.path, line, "nested too deeply to analyse")
+                except Exception as exc:  # a resolver bug must not cost the whole graph
+                    self.unresolve(module.path, line, f"reach analysis failed here: {exc!r}")
         except _Budget:
             pass
 

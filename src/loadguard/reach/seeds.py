@@ -41,7 +41,13 @@ _NO_REPO_CODE = frozenset(
 def seed(builder: ReachBuilder, snapshot: Snapshot, plan: LoadPlan) -> None:
     try:
         for entry in plan.entry_points:
-            _seed_entry(builder, snapshot, plan, entry)
+            try:
+                _seed_entry(builder, snapshot, plan, entry)
+            except _Budget:
+                raise
+            except Exception as exc:  # one bad entry must not cost the others
+                where = entry.module or ""
+                builder.unresolve(where, 0, f"cannot seed {entry.trigger}: {exc!r}")
         _seed_registries(builder, snapshot, plan)
     except _Budget:
         pass
