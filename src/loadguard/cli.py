@@ -15,6 +15,7 @@ from . import __version__
 
 # name -> "module:attribute" of a click.Command; add one line per command.
 COMMANDS: dict[str, str] = {
+    "reach": "loadguard.commands.reach:reach",
     "scan": "loadguard.commands.scan:scan",
     "check-code": "loadguard.commands.check_code:check_code",
     "selfcheck": "loadguard.commands.selfcheck:selfcheck",
