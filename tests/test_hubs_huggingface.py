@@ -1,0 +1,182 @@
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+from hubrepos import EVIL_PICKLE, custom_code_repo, safetensors, torch_zip, transformers_repo
+from hubserver import HubServer
+
+from loadguard.errors import SourceError
+from loadguard.sources import remote
+from loadguard.sources.huggingface import (
+    HubQuery,
+    hf_snapshot,
+    iter_hub_listing,
+    iter_hub_models,
+    parse_hf_spec,
+)
+from loadguard.sources.remote import RemoteReadError
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
+    server = HubServer().start()
+    monkeypatch.setenv("HF_ENDPOINT", server.url)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1")
+    remote.set_retry_policy(remote.RetryPolicy(attempts=3, base_seconds=0.01, cap_seconds=0.05))
+    yield server
+    remote.set_retry_policy(None)
+    server.stop()
+
+
+def test_spec_parsing() -> None:
+    assert parse_hf_spec("org/name@v1") == ("org/name", "v1")
+    assert parse_hf_spec("gpt2") == ("gpt2", None)
+    for bad in ("", "a/b/c", "../x", "org/"):
+        with pytest.raises(SourceError):
+            parse_hf_spec(bad)
+
+
+def test_resolves_branch_to_commit_and_lists_hashes(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model", tags=["transformers"], downloads=7)
+    commit = repo.commit(transformers_repo(torch_zip()))
+    snap = hf_snapshot("org/model")
+    assert snap.revision == commit
+    assert {f.path for f in snap.files} == set(repo.commits[commit])
+    weights = snap.file("model.safetensors")
+    assert weights is not None and weights.sha256 == repo.sha(commit, "model.safetensors")
+    assert snap.metadata["tags"] == ["transformers"]
+    assert snap.metadata["downloads"] == 7
+    assert snap.metadata["created_at"].startswith("2025-01-02")  # type: ignore[union-attr]
+    assert snap.metadata["partial"] is False
+
+
+def test_weights_are_read_by_ranges_only(hub: HubServer) -> None:
+    big = torch_zip(EVIL_PICKLE, tensor_bytes=32 << 20)
+    repo = hub.state.repo("org/big")
+    repo.commit({"config.json": b"{}", "pytorch_model.bin": big, "model.safetensors": safetensors(32 << 20)})
+    snap = hf_snapshot("org/big")
+    with snap.store.open("pytorch_model.bin") as stream, zipfile.ZipFile(stream) as zf:
+        assert zf.read("archive/data.pkl") == EVIL_PICKLE
+    with snap.store.open("model.safetensors") as stream:
+        n = int.from_bytes(stream.read(8), "little")
+        assert stream.read(n).startswith(b"{")
+    fetched = snap.metadata["bytes_fetched"]
+    assert isinstance(fetched, int) and 0 < fetched < 1 << 20
+    assert hub.state.bytes_served < 1 << 20
+    assert all(r for m, p, r in hub.state.log if p.startswith("/cdn/"))  # every CDN hit was a range
+
+
+def test_pinned_revision_and_missing_revision(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model")
+    first = repo.commit({"config.json": b'{"a": 1}'})
+    repo.commit({"config.json": b'{"a": 2}'})
+    snap = hf_snapshot("org/model", first)
+    assert snap.read("config.json", 100) == b'{"a": 1}'
+    with pytest.raises(SourceError, match="revision not found"):
+        hf_snapshot("org/model", "no-such-branch")
+
+
+def test_vanished_and_private_repos(hub: HubServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SourceError, match="repository not found"):
+        hf_snapshot("org/gone")
+    repo = hub.state.repo("org/secret", private=True)
+    repo.commit({"config.json": b"{}"})
+    with pytest.raises(SourceError, match="repository not found"):
+        hf_snapshot("org/secret")
+    snap = hf_snapshot("org/secret", token="good-token")
+    assert snap.read("config.json", 10) == b"{}"
+
+
+def test_file_vanishing_mid_scan_marks_partial(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model")
+    commit = repo.commit(custom_code_repo())
+    snap = hf_snapshot("org/model")
+    del repo.commits[commit]["modeling_foo.py"]
+    with pytest.raises(RemoteReadError, match="vanished"):
+        snap.read("modeling_foo.py", 1 << 20)
+    assert snap.metadata["partial"] is True
+    assert any("modeling_foo.py" in e for e in snap.metadata["fetch_errors"])  # type: ignore[union-attr]
+
+
+def test_rate_limit_is_retried_with_backoff(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model")
+    repo.commit({"config.json": b"{}"})
+    hub.state.fault(r"^/api/models/org/model", status=429, times=2, retry_after="0")
+    hub.state.fault(r"/resolve/.*/config.json$", status=503, times=2)
+    snap = hf_snapshot("org/model")
+    assert snap.read("config.json", 10) == b"{}"
+    assert snap.metadata["partial"] is False
+
+
+def test_rate_limit_gives_up_after_bounded_attempts(hub: HubServer) -> None:
+    hub.state.repo("org/model").commit({"config.json": b"{}"})
+    hub.state.fault(r"^/api/models/org/model", status=429, times=100)
+    with pytest.raises(SourceError, match="gave up after 3 attempts"):
+        hf_snapshot("org/model")
+
+
+@pytest.mark.parametrize("kind", ["truncate", "swap"])
+def test_wrong_bytes_for_a_whole_file_are_refused(hub: HubServer, kind: str) -> None:
+    repo = hub.state.repo("org/model")
+    repo.commit({"modeling_x.py": b"x = 1\n" * 100})
+    hub.state.fault(r"/resolve/.*/modeling_x.py$", kind, times=10, swap_with=b"y = 2\n" * 100)
+    snap = hf_snapshot("org/model")
+    with pytest.raises(RemoteReadError):
+        snap.read("modeling_x.py", 1 << 20)
+    assert snap.metadata["partial"] is True
+    # the bad body was not cached as if it were complete: a clean retry succeeds
+    hub.state.faults.clear()
+    assert snap.read("modeling_x.py", 1 << 20) == b"x = 1\n" * 100
+
+
+def test_swapped_lfs_file_fails_its_sha256(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model")
+    repo.commit({"small.pkl": EVIL_PICKLE})
+    hub.state.fault(r"^/cdn/", "swap", times=10, swap_with=b"\x80\x02N." + b" " * (len(EVIL_PICKLE) - 4))
+    snap = hf_snapshot("org/model")
+    with pytest.raises(RemoteReadError, match="sha256"):
+        snap.read("small.pkl", 1 << 20)
+
+
+def test_server_lying_about_size_in_range_reads(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model")
+    repo.commit({"pytorch_model.bin": torch_zip(tensor_bytes=4 << 20)})
+    hub.state.fault(r"^/cdn/", "lie-size", times=10)
+    snap = hf_snapshot("org/model")
+    with pytest.raises(OSError, match="server reports"), snap.store.open("pytorch_model.bin") as s:
+        s.seek(-100, 2)
+        s.read()
+    assert snap.metadata["partial"] is True
+
+
+def test_server_ignoring_range_is_still_correct(hub: HubServer) -> None:
+    payload = torch_zip(EVIL_PICKLE, tensor_bytes=1 << 20)
+    hub.state.repo("org/model").commit({"pytorch_model.bin": payload})
+    hub.state.fault(r"^/cdn/", "ignore-range", times=100)
+    snap = hf_snapshot("org/model")
+    with snap.store.open("pytorch_model.bin") as stream, zipfile.ZipFile(stream) as zf:
+        assert zf.read("archive/data.pkl") == EVIL_PICKLE
+
+
+def test_per_file_read_budget(hub: HubServer) -> None:
+    from loadguard.limits import Limits
+
+    hub.state.repo("org/model").commit({"huge.pkl": bytes(8 << 20)})
+    snap = hf_snapshot("org/model", limits=Limits(max_pickle_bytes=1 << 20))
+    with pytest.raises(OSError, match="budget"), snap.store.open("huge.pkl") as s:
+        s.read()
+    assert snap.metadata["bytes_fetched"] <= 1 << 20  # type: ignore[operator]
+
+
+def test_listing_for_studies(hub: HubServer) -> None:
+    hub.state.repo("a/custom", tags=["custom_code", "transformers"], downloads=50).commit(
+        custom_code_repo()
+    )
+    hub.state.repo("b/plain", tags=["transformers"], downloads=90).commit(transformers_repo())
+    targets = list(iter_hub_listing(HubQuery(custom_code=True)))
+    assert len(targets) == 1 and targets[0].startswith("hf:a/custom@")
+    models = list(iter_hub_models(HubQuery(tags=("transformers",), min_downloads=60)))
+    assert [m.repo_id for m in models] == ["b/plain"]
