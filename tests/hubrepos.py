@@ -13,7 +13,9 @@ EVIL_PICKLE = b"\x80\x02cposix\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85q\x02
 PLAIN_PICKLE = b"\x80\x02ccollections\nOrderedDict\nq\x00)Rq\x01."
 
 
-def torch_zip(data_pkl: bytes = PLAIN_PICKLE, tensor_bytes: int = 1 << 20, stem: str = "archive") -> bytes:
+def torch_zip(
+    data_pkl: bytes = PLAIN_PICKLE, tensor_bytes: int = 1 << 20, stem: str = "archive"
+) -> bytes:
     """A torch.save-style zip: stored members, data.pkl first, raw storages after."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as zf:

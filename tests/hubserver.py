@@ -154,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
     def _dispatch(self, head: bool) -> None:
         url = urlsplit(self.path)
         path = unquote(url.path)
-        query = {k: v for k, v in parse_qs(url.query).items()}
+        query = dict(parse_qs(url.query).items())
         self.state.log.append((self.command, path, self.headers.get("Range", "")))
         fault = self.state.take_fault(path)
         if fault is not None and fault.kind == "status":
@@ -240,7 +240,9 @@ class Handler(BaseHTTPRequestHandler):
 
     # ----------------------------------------------------------------- Hugging Face
 
-    def hf_model_info(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
+    def hf_model_info(
+        self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object
+    ) -> None:
         repo = self.state.repos.get(m["repo"])
         if repo is None or not self._authorised(repo):
             return self._hf_error("RepoNotFound", 401)
@@ -475,7 +477,9 @@ class Handler(BaseHTTPRequestHandler):
         path = (q.get("FilePath") or [""])[0]
         if repo is None or commit is None or path not in repo.commits[commit]:
             return self._json({"Code": 10010205001, "Message": "file not found"}, 404)
-        self._serve_content(repo.commits[commit][path], head, {}, f if isinstance(f, Fault) else None)
+        self._serve_content(
+            repo.commits[commit][path], head, {}, f if isinstance(f, Fault) else None
+        )
 
     # ----------------------------------------------------------------- OpenCSG
 

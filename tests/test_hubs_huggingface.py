@@ -4,9 +4,9 @@ import zipfile
 from collections.abc import Iterator
 
 import pytest
+
 from hubrepos import EVIL_PICKLE, custom_code_repo, safetensors, torch_zip, transformers_repo
 from hubserver import HubServer
-
 from loadguard.errors import SourceError
 from loadguard.sources import remote
 from loadguard.sources.huggingface import (
@@ -56,7 +56,9 @@ def test_resolves_branch_to_commit_and_lists_hashes(hub: HubServer) -> None:
 def test_weights_are_read_by_ranges_only(hub: HubServer) -> None:
     big = torch_zip(EVIL_PICKLE, tensor_bytes=32 << 20)
     repo = hub.state.repo("org/big")
-    repo.commit({"config.json": b"{}", "pytorch_model.bin": big, "model.safetensors": safetensors(32 << 20)})
+    repo.commit(
+        {"config.json": b"{}", "pytorch_model.bin": big, "model.safetensors": safetensors(32 << 20)}
+    )
     snap = hf_snapshot("org/big")
     with snap.store.open("pytorch_model.bin") as stream, zipfile.ZipFile(stream) as zf:
         assert zf.read("archive/data.pkl") == EVIL_PICKLE
@@ -135,7 +137,9 @@ def test_wrong_bytes_for_a_whole_file_are_refused(hub: HubServer, kind: str) -> 
 def test_swapped_lfs_file_fails_its_sha256(hub: HubServer) -> None:
     repo = hub.state.repo("org/model")
     repo.commit({"small.pkl": EVIL_PICKLE})
-    hub.state.fault(r"^/cdn/", "swap", times=10, swap_with=b"\x80\x02N." + b" " * (len(EVIL_PICKLE) - 4))
+    hub.state.fault(
+        r"^/cdn/", "swap", times=10, swap_with=b"\x80\x02N." + b" " * (len(EVIL_PICKLE) - 4)
+    )
     snap = hf_snapshot("org/model")
     with pytest.raises(RemoteReadError, match="sha256"):
         snap.read("small.pkl", 1 << 20)

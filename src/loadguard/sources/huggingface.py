@@ -229,12 +229,12 @@ def hf_snapshot(
     blob_ids: dict[str, str] = {}
     skipped: list[ScanError] = []
     for sibling in siblings:
-        path = getattr(sibling, "rfilename", None) or getattr(sibling, "path", "")
+        path = str(getattr(sibling, "rfilename", None) or getattr(sibling, "path", ""))
         if not _safe_path(path):
             skipped.append(ScanError(path, "source", "path leaves the repository", "unsafe-path"))
             continue
         lfs = sibling.lfs
-        sha256 = (lfs.get("sha256") if isinstance(lfs, dict) else getattr(lfs, "sha256", None))
+        sha256 = lfs.get("sha256") if isinstance(lfs, dict) else getattr(lfs, "sha256", None)
         size = int(sibling.size or 0)
         files.append(FileEntry(path, size, sha256 or None))
         if sibling.blob_id:

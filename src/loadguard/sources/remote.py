@@ -62,7 +62,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.cap_seconds)
         backoff = self.base_seconds * (2**attempt)
-        return float(min(backoff * (0.5 + random.random() / 2), self.cap_seconds))  # noqa: S311
+        return float(min(backoff * (0.5 + random.random() / 2), self.cap_seconds))
 
 
 DEFAULT_RETRY = RetryPolicy()
@@ -223,6 +223,12 @@ class RangeStream(io.RawIOBase):
         return self._blocks[index]
 
 
+def fetch_problems(metadata: Mapping[str, object]) -> list[str]:
+    """The fetch errors a remote snapshot recorded (empty for local snapshots)."""
+    problems = metadata.get("fetch_errors")
+    return [str(p) for p in problems] if isinstance(problems, list) else []
+
+
 def git_blob_sha1(data: bytes) -> str:
     """The git object id of a blob: how hubs name non-LFS files."""
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
@@ -272,6 +278,11 @@ class RemoteStore:
         if entry.size > limit:
             raise FileTooLarge(path, entry.size, limit)
         return self._whole(entry)
+
+    def expected(self, path: str) -> tuple[int, str | None, str | None]:
+        """(size, published sha256, published git blob id) of a file."""
+        entry = self.entry(path)
+        return entry.size, entry.sha256, self._blob_ids.get(path)
 
     def sha256_of(self, path: str) -> str | None:
         """The sha256 of a file fetched whole (and verified), else the published one."""
