@@ -135,6 +135,7 @@ class HubState:
 class Handler(BaseHTTPRequestHandler):
     server: HubServer
     protocol_version = "HTTP/1.1"
+    hf_repos: dict[str, Repo]
 
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
@@ -156,6 +157,10 @@ class Handler(BaseHTTPRequestHandler):
         path = unquote(url.path)
         query = dict(parse_qs(url.query).items())
         self.state.log.append((self.command, path, self.headers.get("Range", "")))
+        # CSGHub serves the Hugging Face API under /csg: same routes, its own repos
+        self.hf_repos = self.state.repos
+        if path.startswith("/csg/"):
+            path, self.hf_repos = path[len("/csg") :], self.state.opencsg
         fault = self.state.take_fault(path)
         if fault is not None and fault.kind == "status":
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
@@ -243,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
     def hf_model_info(
         self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object
     ) -> None:
-        repo = self.state.repos.get(m["repo"])
+        repo = self.hf_repos.get(m["repo"])
         if repo is None or not self._authorised(repo):
             return self._hf_error("RepoNotFound", 401)
         commit = repo.resolve(m.groupdict().get("rev") or "main")
@@ -288,7 +293,7 @@ class Handler(BaseHTTPRequestHandler):
         return {"size": size, "blobId": _git_blob(content)}
 
     def hf_tree(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
-        repo = self.state.repos.get(m["repo"])
+        repo = self.hf_repos.get(m["repo"])
         if repo is None or not self._authorised(repo):
             return self._hf_error("RepoNotFound", 401)
         commit = repo.resolve(m["rev"])
@@ -319,7 +324,7 @@ class Handler(BaseHTTPRequestHandler):
         search = (q.get("search") or [""])[0]
         author = (q.get("author") or [""])[0]
         out = []
-        for repo in self.state.repos.values():
+        for repo in self.hf_repos.values():
             if repo.private or not wanted <= set(repo.tags):
                 continue
             if search not in repo.repo_id or (author and not repo.repo_id.startswith(author + "/")):
@@ -341,7 +346,7 @@ class Handler(BaseHTTPRequestHandler):
         self._json(out[:limit])
 
     def hf_resolve(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
-        repo = self.state.repos.get(m["repo"])
+        repo = self.hf_repos.get(m["repo"])
         if repo is None or not self._authorised(repo):
             return self._hf_error("RepoNotFound", 401, head)
         commit = repo.resolve(m["rev"])
@@ -407,6 +412,12 @@ class Handler(BaseHTTPRequestHandler):
         )
 
     def gh_zipball(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
+        # like github.com: the archive lives on another host (codeload)
+        port = self.server.server_address[1]
+        where = f"http://localhost:{port}/codeload/{m['owner']}/{m['repo']}/legacy.zip/{m['ref']}"
+        self._send(302, b"", head=head, headers={"Location": where})
+
+    def gh_codeload(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
         repo = self.state.github.get(f"{m['owner']}/{m['repo']}")
         commit = repo.resolve(m["ref"]) if repo else None
         if repo is None or commit is None:
@@ -481,62 +492,6 @@ class Handler(BaseHTTPRequestHandler):
             repo.commits[commit][path], head, {}, f if isinstance(f, Fault) else None
         )
 
-    # ----------------------------------------------------------------- OpenCSG
-
-    def csg_tree(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
-        repo = self.state.opencsg.get(m["repo"])
-        if repo is None:
-            return self._json({"msg": "not found"}, 404)
-        commit = repo.resolve((q.get("ref") or ["main"])[0])
-        if commit is None:
-            return self._json({"msg": "revision not found"}, 404)
-        files = [
-            {
-                "name": path.rsplit("/", 1)[-1],
-                "path": path,
-                "size": _size(content),
-                "type": "file",
-                "lfs": repo.is_lfs(path, content),
-                "lfs_sha256": repo.sha(commit, path) if repo.is_lfs(path, content) else "",
-                "sha": commit,
-            }
-            for path, content in sorted(repo.commits[commit].items())
-        ]
-        self._json({"msg": "OK", "data": files})
-
-    def csg_model(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
-        repo = self.state.opencsg.get(m["repo"])
-        if repo is None:
-            return self._json({"msg": "not found"}, 404)
-        self._json(
-            {
-                "msg": "OK",
-                "data": {
-                    "path": repo.repo_id,
-                    "tags": [{"name": t} for t in repo.tags],
-                    "created_at": repo.created_at,
-                    "updated_at": repo.last_modified,
-                    "downloads": repo.downloads,
-                    "default_branch": "main",
-                },
-            }
-        )
-
-    def csg_branches(self, m: re.Match[str], q: dict[str, list[str]], h: bool, f: object) -> None:
-        repo = self.state.opencsg.get(m["repo"])
-        if repo is None:
-            return self._json({"msg": "not found"}, 404)
-        data = [{"name": n, "commit": {"id": c}} for n, c in sorted(repo.refs.items())]
-        self._json({"msg": "OK", "data": data})
-
-    def csg_resolve(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
-        repo = self.state.opencsg.get(m["repo"])
-        commit = repo.resolve((q.get("ref") or ["main"])[0]) if repo else None
-        if repo is None or commit is None or m["path"] not in repo.commits[commit]:
-            return self._json({"msg": "not found"}, 404)
-        content = repo.commits[commit][m["path"]]
-        self._serve_content(content, head, {}, f if isinstance(f, Fault) else None)
-
 
 def _chunks(content: Content, start: int, end: int) -> Iterator[bytes]:
     if isinstance(content, bytes):
@@ -564,14 +519,11 @@ ROUTES: list[tuple[str, object]] = [
     (r"/github/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)/commits/(?P<ref>.+)", Handler.gh_commit),
     (r"/github/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)", Handler.gh_repo),
     (r"/github/(?P<owner>[^/]+)/(?P<repo>[^/]+)/zipball/(?P<ref>.+)", Handler.gh_zipball),
+    (r"/codeload/(?P<owner>[^/]+)/(?P<repo>[^/]+)/legacy.zip/(?P<ref>.+)", Handler.gh_codeload),
     (rf"/modelscope/api/v1/models/{REPO}/revisions", Handler.ms_revisions),
     (rf"/modelscope/api/v1/models/{REPO}/repo/files", Handler.ms_files),
     (rf"/modelscope/api/v1/models/{REPO}/repo", Handler.ms_file),
     (rf"/modelscope/api/v1/models/{REPO}", Handler.ms_model),
-    (rf"/csg/api/v1/models/{REPO}/tree", Handler.csg_tree),
-    (rf"/csg/api/v1/models/{REPO}/branches", Handler.csg_branches),
-    (rf"/csg/api/v1/models/{REPO}/resolve/(?P<path>.+)", Handler.csg_resolve),
-    (rf"/csg/api/v1/models/{REPO}", Handler.csg_model),
 ]
 
 

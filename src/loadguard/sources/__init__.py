@@ -22,6 +22,10 @@ from .local import LocalStore, infer_platform, iter_repo_dirs, snapshot_from_fol
 # prefix -> "module:function(spec: str, limits: Limits) -> Iterator[Snapshot]"
 HUB_SOURCES: dict[str, str] = {
     "hf": "loadguard.sources.huggingface:iter_hf_snapshots",
+    "ms": "loadguard.sources.modelscope:iter_ms_snapshots",
+    "csg": "loadguard.sources.opencsg:iter_csg_snapshots",
+    "hub": "loadguard.sources.torch_hub:iter_torch_hub_snapshots",
+    "mmlab": "loadguard.sources.openmmlab:iter_mmlab_snapshots",
 }
 
 

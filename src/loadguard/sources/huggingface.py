@@ -24,12 +24,13 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, ScanError, Snapshot
 from .remote import (
     RETRY_STATUSES,
-    FetchLedger,
+    LiveMetadata,
     RemoteReadError,
     RemoteStore,
     RetryableError,
     check_range_response,
     parse_retry_after,
+    safe_repo_path,
     with_retries,
 )
 
@@ -117,9 +118,11 @@ class HfFetcher:
         endpoint: str,
         token: str | bool | None,
         sizes: Mapping[str, int],
+        prefix: str = "hf",
     ) -> None:
         self.repo_id, self.commit, self.endpoint, self._token = repo_id, commit, endpoint, token
         self._sizes = dict(sizes)
+        self._prefix = prefix
 
     def url(self, path: str) -> str:
         url: str = _hub().hf_hub_url(
@@ -134,7 +137,7 @@ class HfFetcher:
         headers = dict(hub.utils.build_hf_headers(token=self._token))
         headers["Accept-Encoding"] = "identity"  # sizes and ranges are of the stored bytes
         headers.update(extra)
-        what = f"hf:{self.repo_id}@{self.commit[:12]}/{path}"
+        what = f"{self._prefix}:{self.repo_id}@{self.commit[:12]}/{path}"
 
         def attempt() -> tuple[int, Mapping[str, str], bytes]:
             try:
@@ -173,31 +176,6 @@ class HfFetcher:
 # --------------------------------------------------------------------------- snapshot
 
 
-class LiveMetadata(Mapping[str, object]):
-    """Static hub metadata plus live fetch accounting (bytes fetched, partial, errors)."""
-
-    def __init__(self, static: Mapping[str, object], ledger: FetchLedger) -> None:
-        self._static = dict(static)
-        self._ledger = ledger
-
-    def _view(self) -> dict[str, object]:
-        view = dict(self._static)
-        view["bytes_fetched"] = self._ledger.bytes_fetched
-        view["requests"] = self._ledger.requests
-        view["partial"] = self._ledger.partial or bool(self._static.get("partial"))
-        view["fetch_errors"] = [f"{e.path}: {e.message}" for e in self._ledger.errors]
-        return view
-
-    def __getitem__(self, key: str) -> object:
-        return self._view()[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._view())
-
-    def __len__(self) -> int:
-        return len(self._view())
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime) else None
 
@@ -209,12 +187,18 @@ def hf_snapshot(
     endpoint: str | None = None,
     token: str | bool | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    platform: Platform = Platform.HUGGINGFACE,
+    prefix: str = "hf",
 ) -> Snapshot:
-    """A remote snapshot of ``repo_id`` at the commit ``revision`` resolves to."""
+    """A remote snapshot of ``repo_id`` at the commit ``revision`` resolves to.
+
+    ``platform``/``prefix`` serve hubs that speak the same API under another
+    endpoint (CSGHub's ``/csg`` API is the Hub's, see ``opencsg``).
+    """
     hub = _hub()
     endpoint = resolve_endpoint(endpoint)
     api = hub.HfApi(endpoint=endpoint, token=token)
-    what = f"hf:{repo_id}" + (f"@{revision}" if revision else "")
+    what = f"{prefix}:{repo_id}" + (f"@{revision}" if revision else "")
     info = _api_call(what, api.model_info, repo_id, revision=revision, files_metadata=True)
     commit = info.sha
     if not commit:
@@ -230,7 +214,7 @@ def hf_snapshot(
     skipped: list[ScanError] = []
     for sibling in siblings:
         path = str(getattr(sibling, "rfilename", None) or getattr(sibling, "path", ""))
-        if not _safe_path(path):
+        if not safe_repo_path(path):
             skipped.append(ScanError(path, "source", "path leaves the repository", "unsafe-path"))
             continue
         lfs = sibling.lfs
@@ -244,7 +228,7 @@ def hf_snapshot(
                 ScanError("", "source", f"more than {limits.max_files} files", "too-many-files")
             )
             break
-    fetcher = HfFetcher(repo_id, commit, endpoint, token, {f.path: f.size for f in files})
+    fetcher = HfFetcher(repo_id, commit, endpoint, token, {f.path: f.size for f in files}, prefix)
     store = RemoteStore(
         {f.path: f for f in files},
         fetcher,
@@ -252,7 +236,7 @@ def hf_snapshot(
         per_file_budget=limits.max_pickle_bytes,
     )
     static: dict[str, object] = {
-        "source": "huggingface",
+        "source": platform.value,
         "endpoint": endpoint,
         "requested_revision": revision or "main",
         "tags": list(info.tags or []),
@@ -268,7 +252,7 @@ def hf_snapshot(
         "partial": bool(skipped),
     }
     return Snapshot(
-        platform=Platform.HUGGINGFACE,
+        platform=platform,
         repo_id=repo_id,
         files=tuple(sorted(files, key=lambda f: f.path)),
         store=store,
@@ -277,11 +261,6 @@ def hf_snapshot(
         metadata=LiveMetadata(static, store.ledger),
         skipped=tuple(skipped),
     )
-
-
-def _safe_path(path: str) -> bool:
-    parts = path.split("/")
-    return bool(path) and not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
 
 
 def iter_hf_snapshots(spec: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[Snapshot]:

@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, TypeVar, cast
 
@@ -221,6 +221,37 @@ class RangeStream(io.RawIOBase):
         while len(self._blocks) > CACHED_BLOCKS:
             self._blocks.popitem(last=False)
         return self._blocks[index]
+
+
+class LiveMetadata(Mapping[str, object]):
+    """Static hub metadata plus live fetch accounting (bytes fetched, partial, errors)."""
+
+    def __init__(self, static: Mapping[str, object], ledger: FetchLedger) -> None:
+        self._static = dict(static)
+        self._ledger = ledger
+
+    def _view(self) -> dict[str, object]:
+        view = dict(self._static)
+        view["bytes_fetched"] = self._ledger.bytes_fetched
+        view["requests"] = self._ledger.requests
+        view["partial"] = self._ledger.partial or bool(self._static.get("partial"))
+        view["fetch_errors"] = [f"{e.path}: {e.message}" for e in self._ledger.errors]
+        return view
+
+    def __getitem__(self, key: str) -> object:
+        return self._view()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._view())
+
+    def __len__(self) -> int:
+        return len(self._view())
+
+
+def safe_repo_path(path: str) -> bool:
+    """A hub-listed path is relative, clean, and stays inside the repo."""
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
 
 
 def fetch_problems(metadata: Mapping[str, object]) -> list[str]:

@@ -1,0 +1,137 @@
+"""Plain HTTP for hubs without a Python client here (GitHub, ModelScope, CSGHub, OpenMMLab).
+
+Standard library only. Retries 429/5xx and dropped connections with the
+bounded backoff of ``remote.with_retries``; a body is never longer than the
+cap asked for; credentials are sent as unredirected headers, so a redirect
+to a CDN or another host never carries them along.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from .remote import (
+    RETRY_STATUSES,
+    RemoteReadError,
+    RetryableError,
+    check_range_response,
+    parse_retry_after,
+    with_retries,
+)
+
+USER_AGENT = "loadguard (+https://github.com/loadguard)"
+
+
+class NotFound(RemoteReadError):
+    """HTTP 404 (or a hub's equivalent): the repo, revision or file does not exist."""
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: Mapping[str, str]  # names lower-cased
+    body: bytes
+
+    def json(self) -> object:
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise RemoteReadError(f"not JSON: {exc}") from None
+
+
+def get(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    secret_headers: Mapping[str, str] | None = None,
+    max_bytes: int = 64 << 20,
+    what: str | None = None,
+    timeout: float = 60.0,
+) -> Response:
+    """GET with retries. Raises ``NotFound`` on 404, ``RemoteReadError`` on other failures."""
+    label = what or url
+
+    def attempt() -> Response:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
+        for key, value in (secret_headers or {}).items():
+            request.add_unredirected_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = response.read(max_bytes + 1)
+                status = response.status
+                got = {k.lower(): v for k, v in response.headers.items()}
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+            retry_after = parse_retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+            exc.close()
+            if status in RETRY_STATUSES:
+                raise RetryableError(f"{label}: HTTP {status}", retry_after) from None
+            if status == 404:
+                raise NotFound(f"{label}: not found (HTTP 404)") from None
+            if status in (401, 403):
+                raise RemoteReadError(f"{label}: not authorised (HTTP {status})") from None
+            raise RemoteReadError(f"{label}: HTTP {status}") from None
+        except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise RetryableError(f"{label}: network error ({type(reason).__name__})") from None
+        if len(body) > max_bytes:
+            raise RemoteReadError(f"{label}: response larger than {max_bytes} bytes")
+        declared = got.get("content-length")
+        if declared and declared.isdigit() and int(declared) != len(body):
+            raise RetryableError(f"{label}: truncated response ({len(body)} of {declared} bytes)")
+        return Response(status, got, body)
+
+    return with_retries(attempt)
+
+
+def get_json(url: str, **kwargs: object) -> object:
+    return get(url, **kwargs).json()  # type: ignore[arg-type]
+
+
+class UrlFetcher:
+    """A ``RangeFetcher`` for hubs whose files have a plain URL each."""
+
+    def __init__(
+        self,
+        url_for: Callable[[str], str],
+        sizes: Mapping[str, int],
+        *,
+        secret_headers: Mapping[str, str] | None = None,
+        label: str = "",
+    ) -> None:
+        self._url_for, self._sizes = url_for, dict(sizes)
+        self._secret = dict(secret_headers or {})
+        self._label = label
+
+    def fetch_range(self, path: str, start: int, end: int) -> bytes:
+        size = self._sizes.get(path, -1)
+        response = get(
+            self._url_for(path),
+            headers={"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"},
+            secret_headers=self._secret,
+            max_bytes=max(size, end - start),
+            what=f"{self._label}{path}",
+        )
+        return check_range_response(
+            path,
+            start,
+            end,
+            response.status,
+            response.headers.get("content-range"),
+            response.body,
+            size,
+        )
+
+    def fetch_whole(self, path: str, size: int) -> bytes:
+        return get(
+            self._url_for(path),
+            headers={"Accept-Encoding": "identity"},
+            secret_headers=self._secret,
+            max_bytes=size,
+            what=f"{self._label}{path}",
+        ).body

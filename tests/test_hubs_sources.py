@@ -1,0 +1,171 @@
+"""ModelScope, OpenCSG and PyTorch Hub sources against the local fake hub."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+
+import pytest
+
+from hubrepos import EVIL_PICKLE, custom_code_repo, torch_zip
+from hubserver import HubServer
+from loadguard.engine import scan_snapshot
+from loadguard.errors import SourceError
+from loadguard.model import Platform
+from loadguard.sources import iter_snapshots, remote
+from loadguard.sources.modelscope import ms_snapshot
+from loadguard.sources.opencsg import csg_snapshot
+from loadguard.sources.torch_hub import parse_hub_spec, torch_hub_snapshot
+
+HUBCONF = b"dependencies = ['torch']\n\ndef model(pretrained=False):\n    return None\n"
+
+
+@pytest.fixture
+def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[HubServer]:
+    server = HubServer().start()
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", server.url + "/modelscope")
+    monkeypatch.setenv("CSGHUB_DOMAIN", server.url)
+    monkeypatch.setenv("LOADGUARD_GITHUB_API", server.url + "/github")
+    monkeypatch.setenv("LOADGUARD_GITHUB_URL", server.url + "/github")
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("MODELSCOPE_API_TOKEN", raising=False)
+    monkeypatch.delenv("CSGHUB_TOKEN", raising=False)
+    remote.set_retry_policy(remote.RetryPolicy(attempts=3, base_seconds=0.01, cap_seconds=0.05))
+    yield server
+    remote.set_retry_policy(None)
+    server.stop()
+
+
+# --------------------------------------------------------------------------- torch hub
+
+
+def test_hub_spec() -> None:
+    assert parse_hub_spec("pytorch/vision:v0.10.0") == ("pytorch", "vision", "v0.10.0")
+    assert parse_hub_spec("a/b") == ("a", "b", None)
+    with pytest.raises(SourceError):
+        parse_hub_spec("a/../b")
+
+
+def test_torch_hub_main_then_master_like_torch(hub: HubServer) -> None:
+    repo = hub.state.github.setdefault("owner/net", _gh("owner/net"))
+    commit = repo.commit({"hubconf.py": HUBCONF, "net/model.py": b"import os\n"}, ref="master")
+    snap = torch_hub_snapshot("owner", "net")
+    assert snap.platform is Platform.TORCH_HUB
+    assert snap.revision == commit
+    assert snap.metadata["resolved_ref"] == "master"
+    assert {f.path for f in snap.files} == {"hubconf.py", "net/model.py"}
+    assert snap.read("hubconf.py", 1 << 20) == HUBCONF
+    # archive fetched from the "codeload" host after the redirect
+    assert any(p.startswith("/codeload/") for _, p, _ in hub.state.log)
+
+
+def test_torch_hub_ref_is_pinned_and_scanned(hub: HubServer) -> None:
+    repo = hub.state.github.setdefault("owner/net", _gh("owner/net"))
+    repo.commit({"hubconf.py": HUBCONF}, ref="main")
+    tagged = repo.commit({"hubconf.py": HUBCONF + b"import os\nos.system('true')\n"}, ref="v1")
+    (snap,) = list(iter_snapshots("hub:owner/net:v1"))
+    assert snap.revision == tagged
+    result = scan_snapshot(snap)
+    assert result.plan.runs_repo_code
+    assert "hubconf.py" in result.plan.executed_files
+
+
+def test_torch_hub_missing_ref_and_repo(hub: HubServer) -> None:
+    hub.state.github["owner/net"] = _gh("owner/net")
+    hub.state.github["owner/net"].commit({"hubconf.py": HUBCONF}, ref="main")
+    with pytest.raises(SourceError, match="not found"):
+        torch_hub_snapshot("owner", "net", "nope")
+    with pytest.raises(SourceError, match="not found"):
+        torch_hub_snapshot("owner", "gone")
+
+
+def test_torch_hub_truncated_archive_is_an_error(hub: HubServer) -> None:
+    hub.state.github["owner/net"] = _gh("owner/net")
+    hub.state.github["owner/net"].commit({"hubconf.py": HUBCONF * 1000}, ref="main")
+    hub.state.fault(r"^/codeload/", "truncate", times=100)
+    with pytest.raises(SourceError, match="truncated|network"):
+        torch_hub_snapshot("owner", "net")
+
+
+def test_torch_hub_zip_slip_member_is_refused(hub: HubServer) -> None:
+    hub.state.github["owner/net"] = _gh("owner/net")
+    hub.state.github["owner/net"].commit({"hubconf.py": HUBCONF, "../evil.py": b"x"}, ref="main")
+    snap = torch_hub_snapshot("owner", "net")
+    assert {f.path for f in snap.files} == {"hubconf.py"}
+    assert any(e.kind == "unsafe-path" for e in snap.skipped)
+
+
+def _gh(name: str):  # type: ignore[no-untyped-def]
+    from hubserver import Repo
+
+    return Repo(name, tags=["vision"])
+
+
+# --------------------------------------------------------------------------- ModelScope
+
+
+def test_modelscope_snapshot_pins_commit_and_ranges_weights(hub: HubServer) -> None:
+    from hubserver import Repo
+
+    repo = Repo("damo/model", tags=["nlp"], downloads=3)
+    hub.state.modelscope["damo/model"] = repo
+    files = {
+        "configuration.json": b'{"framework": "pytorch", "task": "x"}',
+        "pytorch_model.bin": torch_zip(EVIL_PICKLE, tensor_bytes=8 << 20),
+    }
+    commit = repo.commit(files, ref="master")
+    (snap,) = list(iter_snapshots("ms:damo/model"))
+    assert snap.platform is Platform.MODELSCOPE and snap.revision == commit
+    assert snap.file("pytorch_model.bin").sha256 == repo.sha(commit, "pytorch_model.bin")  # type: ignore[union-attr]
+    assert snap.metadata["tags"] == ["nlp"]
+    assert snap.metadata["created_at"].startswith("2025-01-02")  # type: ignore[union-attr]
+    with snap.store.open("pytorch_model.bin") as stream, zipfile.ZipFile(stream) as zf:
+        assert zf.read("archive/data.pkl") == EVIL_PICKLE
+    assert snap.metadata["bytes_fetched"] < 1 << 20  # type: ignore[operator]
+    assert snap.read("configuration.json", 100).startswith(b"{")
+
+
+def test_modelscope_errors(hub: HubServer) -> None:
+    from hubserver import Repo
+
+    with pytest.raises(SourceError, match="not found"):
+        ms_snapshot("damo/gone")
+    repo = Repo("damo/model")
+    hub.state.modelscope["damo/model"] = repo
+    repo.commit({"configuration.json": b"{}"}, ref="master")
+    with pytest.raises(SourceError, match="revision not found"):
+        ms_snapshot("damo/model", "v9")
+    hub.state.fault(r"/repo$", "swap", times=10, swap_with=b"[]")
+    snap = ms_snapshot("damo/model")
+    with pytest.raises(OSError, match="sha256|bytes"):
+        snap.read("configuration.json", 100)
+    assert snap.metadata["partial"] is True
+
+
+def test_modelscope_rate_limited_listing_is_retried(hub: HubServer) -> None:
+    from hubserver import Repo
+
+    repo = Repo("damo/model")
+    hub.state.modelscope["damo/model"] = repo
+    repo.commit({"configuration.json": b"{}"}, ref="master")
+    hub.state.fault(r"/repo/files$", status=429, times=2, retry_after="0")
+    assert ms_snapshot("damo/model").file("configuration.json") is not None
+
+
+# --------------------------------------------------------------------------- OpenCSG
+
+
+def test_opencsg_uses_the_hub_compatible_api(hub: HubServer) -> None:
+    from hubserver import Repo
+
+    repo = Repo("OpenCSG/model", tags=["text-generation"])
+    hub.state.opencsg["OpenCSG/model"] = repo
+    commit = repo.commit(custom_code_repo())
+    (snap,) = list(iter_snapshots("csg:OpenCSG/model"))
+    assert snap.platform is Platform.OPENCSG and snap.revision == commit
+    assert snap.read("modeling_foo.py", 1 << 20).startswith(b"import os")
+    assert all(p.startswith("/csg/") for _, p, _ in hub.state.log if not p.startswith("/cdn/"))
+    result = scan_snapshot(snap)
+    assert "modeling_foo.py" in result.plan.executed_files
+    with pytest.raises(SourceError, match="not found"):
+        csg_snapshot("OpenCSG/gone")
