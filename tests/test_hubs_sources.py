@@ -83,7 +83,7 @@ def test_torch_hub_truncated_archive_is_an_error(hub: HubServer) -> None:
     hub.state.github["owner/net"] = _gh("owner/net")
     hub.state.github["owner/net"].commit({"hubconf.py": HUBCONF * 1000}, ref="main")
     hub.state.fault(r"^/codeload/", "truncate", times=100)
-    with pytest.raises(SourceError, match="truncated|network"):
+    with pytest.raises(SourceError, match=r"truncated|network"):
         torch_hub_snapshot("owner", "net")
 
 
@@ -137,7 +137,7 @@ def test_modelscope_errors(hub: HubServer) -> None:
         ms_snapshot("damo/model", "v9")
     hub.state.fault(r"/repo$", "swap", times=10, swap_with=b"[]")
     snap = ms_snapshot("damo/model")
-    with pytest.raises(OSError, match="sha256|bytes"):
+    with pytest.raises(OSError, match=r"sha256|bytes"):
         snap.read("configuration.json", 100)
     assert snap.metadata["partial"] is True
 
