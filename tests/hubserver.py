@@ -104,6 +104,7 @@ class HubState:
         self.github: dict[str, Repo] = {}
         self.modelscope: dict[str, Repo] = {}
         self.opencsg: dict[str, Repo] = {}
+        self.files: dict[str, Content] = {}  # plain download URLs (/files/{name})
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []  # (method, path, range)
         self.bytes_served = 0
@@ -431,6 +432,19 @@ class Handler(BaseHTTPRequestHandler):
         fault = f if isinstance(f, Fault) else None
         self._serve_content(buffer.getvalue(), head, {}, fault)
 
+    def gh_raw(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
+        repo = self.state.github.get(f"{m['owner']}/{m['repo']}")
+        files = repo.commits.get(m["commit"]) if repo else None
+        if files is None or m["path"] not in files:
+            return self._send(404, b"404: Not Found", head=head)
+        self._serve_content(files[m["path"]], head, {}, f if isinstance(f, Fault) else None)
+
+    def plain_file(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
+        content = self.state.files.get(m["name"])
+        if content is None:
+            return self._send(404, b"", head=head)
+        self._serve_content(content, head, {}, f if isinstance(f, Fault) else None)
+
     # ----------------------------------------------------------------- ModelScope
 
     def ms_model(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
@@ -520,6 +534,11 @@ ROUTES: list[tuple[str, object]] = [
     (r"/github/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)", Handler.gh_repo),
     (r"/github/(?P<owner>[^/]+)/(?P<repo>[^/]+)/zipball/(?P<ref>.+)", Handler.gh_zipball),
     (r"/codeload/(?P<owner>[^/]+)/(?P<repo>[^/]+)/legacy.zip/(?P<ref>.+)", Handler.gh_codeload),
+    (
+        r"/raw/(?P<owner>[^/]+)/(?P<repo>[^/]+)/(?P<commit>[0-9a-f]{40})/(?P<path>.+)",
+        Handler.gh_raw,
+    ),
+    (r"/files/(?P<name>.+)", Handler.plain_file),
     (rf"/modelscope/api/v1/models/{REPO}/revisions", Handler.ms_revisions),
     (rf"/modelscope/api/v1/models/{REPO}/repo/files", Handler.ms_files),
     (rf"/modelscope/api/v1/models/{REPO}/repo", Handler.ms_file),

@@ -169,3 +169,70 @@ def test_opencsg_uses_the_hub_compatible_api(hub: HubServer) -> None:
     assert "modeling_foo.py" in result.plan.executed_files
     with pytest.raises(SourceError, match="not found"):
         csg_snapshot("OpenCSG/gone")
+
+
+# --------------------------------------------------------------------------- OpenMMLab
+
+MODEL_INDEX = b"Import:\n  - configs/rtmdet/metafile.yml\n  - configs/missing/metafile.yml\n"
+
+
+def _metafile(url: str) -> bytes:
+    return (
+        "Collections:\n  - Name: RTMDet\n"
+        "Models:\n"
+        "  - Name: rtmdet_tiny\n"
+        "    In Collection: RTMDet\n"
+        "    Config: configs/rtmdet/rtmdet_tiny.py\n"
+        "    Results:\n      - Task: Object Detection\n"
+        f"    Weights: {url}\n"
+        "  - Name: rtmdet_s\n"
+        "    In Collection: RTMDet\n"
+        "    Config: configs/rtmdet/rtmdet_s.py\n"
+    ).encode()
+
+
+def test_openmmlab_model_with_bases_and_ranged_checkpoint(
+    hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hubserver import Repo
+
+    monkeypatch.setenv("LOADGUARD_GITHUB_RAW", hub.url + "/raw")
+    hub.state.files["rtmdet_tiny-78e30dcc.pth"] = torch_zip(EVIL_PICKLE, tensor_bytes=8 << 20)
+    repo = Repo("open-mmlab/mmdetection")
+    hub.state.github["open-mmlab/mmdetection"] = repo
+    commit = repo.commit(
+        {
+            "model-index.yml": MODEL_INDEX,
+            "configs/rtmdet/metafile.yml": _metafile(hub.url + "/files/rtmdet_tiny-78e30dcc.pth"),
+            "configs/rtmdet/rtmdet_tiny.py": b"_base_ = ['./rtmdet_s.py', '../_base_/rt.py']\n",
+            "configs/rtmdet/rtmdet_s.py": b"custom_imports = dict(imports=['os'])\n",
+            "configs/_base_/rt.py": b"model = dict(type='RTMDet')\n",
+        },
+        ref="main",
+    )
+    (snap,) = list(iter_snapshots("mmlab:mmdet/rtmdet_tiny"))
+    assert snap.platform is Platform.OPENMMLAB and snap.revision == commit
+    assert snap.repo_id == "mmdet/rtmdet_tiny"
+    assert {f.path for f in snap.files} == {
+        "model-index.yml",
+        "configs/rtmdet/metafile.yml",
+        "configs/rtmdet/rtmdet_tiny.py",
+        "configs/rtmdet/rtmdet_s.py",
+        "configs/_base_/rt.py",
+        "checkpoints/rtmdet_tiny-78e30dcc.pth",
+    }
+    assert snap.metadata["tags"] == ["RTMDet", "Object Detection"]
+    with snap.store.open("checkpoints/rtmdet_tiny-78e30dcc.pth") as s, zipfile.ZipFile(s) as zf:
+        assert zf.read("archive/data.pkl") == EVIL_PICKLE
+    assert snap.metadata["bytes_fetched"] < 1 << 20  # type: ignore[operator]
+    result = scan_snapshot(snap)
+    assert {"configs/rtmdet/rtmdet_tiny.py", "configs/_base_/rt.py"} <= set(
+        result.plan.executed_files
+    )
+
+    every = list(iter_snapshots("mmlab:mmdet"))
+    assert [s.repo_id for s in every] == ["mmdet/rtmdet_tiny", "mmdet/rtmdet_s"]
+    with pytest.raises(SourceError, match="no model or config"):
+        list(iter_snapshots("mmlab:mmdet/nope"))
+    with pytest.raises(SourceError, match="unknown OpenMMLab package"):
+        list(iter_snapshots("mmlab:notapackage"))

@@ -89,6 +89,35 @@ def get(
     return with_retries(attempt)
 
 
+def content_length(
+    url: str, *, secret_headers: Mapping[str, str] | None = None, what: str | None = None
+) -> int | None:
+    """A file's size from a HEAD request (redirects followed), or None if the server hides it."""
+    label = what or url
+
+    def attempt() -> int | None:
+        request = urllib.request.Request(
+            url, method="HEAD", headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+        )
+        for key, value in (secret_headers or {}).items():
+            request.add_unredirected_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 - http(s) URLs built from configured endpoints
+                value = response.headers.get("Content-Length")
+        except urllib.error.HTTPError as exc:
+            exc.close()
+            if exc.code in RETRY_STATUSES:
+                raise RetryableError(f"{label}: HTTP {exc.code}") from None
+            if exc.code == 404:
+                raise NotFound(f"{label}: not found (HTTP 404)") from None
+            raise RemoteReadError(f"{label}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            raise RetryableError(f"{label}: network error ({type(exc).__name__})") from None
+        return int(value) if value and value.isdigit() else None
+
+    return with_retries(attempt)
+
+
 def get_json(url: str, **kwargs: object) -> object:
     return get(url, **kwargs).json()  # type: ignore[arg-type]
 
