@@ -96,7 +96,8 @@ def safe_snapshot_download(
         problems = "; ".join(fetch_problems(snapshot.metadata))
         raise SourceError(f"hf:{repo_id}: could not read the repo completely: {problems}")
     commit = snapshot.revision
-    assert commit is not None  # hf_snapshot always resolves one
+    if commit is None:  # hf_snapshot always resolves one; refuse rather than guess
+        raise SourceError(f"hf:{repo_id}: no commit to pin")
     if not accepts(policy, result):
         raise UnsafeModelError(
             f"hf:{repo_id}@{commit[:12]}: verdict {result.verdict.value} is refused by the "
@@ -118,7 +119,8 @@ def safe_snapshot_download(
         # is left looking complete.
         raise SourceError(f"hf:{repo_id}@{commit[:12]}: download failed: {exc}") from None
     store = snapshot.store
-    assert isinstance(store, RemoteStore)
+    if not isinstance(store, RemoteStore):
+        raise SourceError(f"hf:{repo_id}: not a remote snapshot")
     wanted = [f.path for f in snapshot.files if _selected(f.path, allow_patterns, ignore_patterns)]
     verify_download(Path(local), wanted, store)
     return str(local)

@@ -55,13 +55,14 @@ def get(
 ) -> Response:
     """GET with retries. Raises ``NotFound`` on 404, ``RemoteReadError`` on other failures."""
     label = what or url
+    _check_scheme(url, label)
 
     def attempt() -> Response:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
         for key, value in (secret_headers or {}).items():
             request.add_unredirected_header(key, value)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
                 body = response.read(max_bytes + 1)
                 status = response.status
                 got = {k.lower(): v for k, v in response.headers.items()}
@@ -89,11 +90,18 @@ def get(
     return with_retries(attempt)
 
 
+def _check_scheme(url: str, label: str) -> None:
+    # URLs come from hub answers (metafile weights, redirects): never file:// or ftp://
+    if not url.startswith(("http://", "https://")):
+        raise RemoteReadError(f"{label}: refusing a non-HTTP URL")
+
+
 def content_length(
     url: str, *, secret_headers: Mapping[str, str] | None = None, what: str | None = None
 ) -> int | None:
     """A file's size from a HEAD request (redirects followed), or None if the server hides it."""
     label = what or url
+    _check_scheme(url, label)
 
     def attempt() -> int | None:
         request = urllib.request.Request(
@@ -102,7 +110,7 @@ def content_length(
         for key, value in (secret_headers or {}).items():
             request.add_unredirected_header(key, value)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 - http(s) URLs built from configured endpoints
+            with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310
                 value = response.headers.get("Content-Length")
         except urllib.error.HTTPError as exc:
             exc.close()

@@ -62,7 +62,7 @@ class RetryPolicy:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.cap_seconds)
         backoff = self.base_seconds * (2**attempt)
-        return float(min(backoff * (0.5 + random.random() / 2), self.cap_seconds))
+        return float(min(backoff * (0.5 + random.random() / 2), self.cap_seconds))  # nosec B311
 
 
 DEFAULT_RETRY = RetryPolicy()
