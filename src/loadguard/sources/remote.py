@@ -28,7 +28,7 @@ from ..model import FileEntry, ScanError
 
 BLOCK_SIZE = 64 * 1024  # smallest range fetched; zip/pickle readers issue many tiny reads
 SMALL_FILE_BYTES = 256 * 1024  # below this a file is fetched whole (and hash-checked) on open
-CACHED_BLOCKS = 64  # per open stream
+CACHED_BLOCKS = 256  # per snapshot: 16 MiB of fetched blocks
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 T = TypeVar("T")
@@ -139,6 +139,30 @@ class FetchLedger:
         return bool(self.errors)
 
 
+class BlockCache:
+    """Fetched blocks of a snapshot's files, shared by all streams (sniffing, zip listing
+    and pickle reading each open the file again), least recently used first out."""
+
+    def __init__(self, capacity: int = CACHED_BLOCKS) -> None:
+        self._capacity = capacity
+        self._blocks: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, path: str, index: int) -> bytes | None:
+        with self._lock:
+            block = self._blocks.get((path, index))
+            if block is not None:
+                self._blocks.move_to_end((path, index))
+            return block
+
+    def put(self, path: str, index: int, block: bytes) -> None:
+        with self._lock:
+            self._blocks[(path, index)] = block
+            self._blocks.move_to_end((path, index))
+            while len(self._blocks) > self._capacity:
+                self._blocks.popitem(last=False)
+
+
 class RangeStream(io.RawIOBase):
     """A read-only seekable file over range reads, with a small block cache.
 
@@ -153,13 +177,14 @@ class RangeStream(io.RawIOBase):
         fetcher: RangeFetcher,
         ledger: FetchLedger,
         budget: int,
+        blocks: BlockCache | None = None,
     ) -> None:
         super().__init__()
         self._path, self._size, self._fetcher, self._ledger = path, size, fetcher, ledger
         self._budget = budget
         self._spent = 0
         self._pos = 0
-        self._blocks: OrderedDict[int, bytes] = OrderedDict()
+        self._blocks = blocks if blocks is not None else BlockCache()
 
     def readable(self) -> bool:
         return True
@@ -194,9 +219,8 @@ class RangeStream(io.RawIOBase):
         return done
 
     def _block(self, index: int, wanted: int) -> bytes:
-        cached = self._blocks.get(index)
+        cached = self._blocks.get(self._path, index)
         if cached is not None:
-            self._blocks.move_to_end(index)
             return cached
         # Read ahead for long sequential reads (a pickle member), one block otherwise.
         span = max(1, min(-(-wanted // BLOCK_SIZE), 64))
@@ -217,10 +241,10 @@ class RangeStream(io.RawIOBase):
         self._spent += len(data)
         self._ledger.count(len(data))
         for offset in range(0, len(data), BLOCK_SIZE):
-            self._blocks[index + offset // BLOCK_SIZE] = data[offset : offset + BLOCK_SIZE]
-        while len(self._blocks) > CACHED_BLOCKS:
-            self._blocks.popitem(last=False)
-        return self._blocks[index]
+            self._blocks.put(
+                self._path, index + offset // BLOCK_SIZE, data[offset : offset + BLOCK_SIZE]
+            )
+        return data[:BLOCK_SIZE]
 
 
 class LiveMetadata(Mapping[str, object]):
@@ -289,6 +313,7 @@ class RemoteStore:
         self._bodies: dict[str, bytes] = {}
         self._held = 0
         self._lock = threading.Lock()
+        self._blocks = BlockCache()
         self.ledger = FetchLedger()
 
     def entry(self, path: str) -> FileEntry:
@@ -301,7 +326,9 @@ class RemoteStore:
         entry = self.entry(path)
         if path in self._bodies or entry.size <= SMALL_FILE_BYTES:
             return io.BytesIO(self._whole(entry))
-        stream = RangeStream(path, entry.size, self._fetcher, self.ledger, self._per_file_budget)
+        stream = RangeStream(
+            path, entry.size, self._fetcher, self.ledger, self._per_file_budget, self._blocks
+        )
         return cast(BinaryIO, io.BufferedReader(stream, buffer_size=BLOCK_SIZE))
 
     def read(self, path: str, limit: int) -> bytes:
