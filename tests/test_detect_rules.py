@@ -225,3 +225,17 @@ def test_pickle_weights_detected_by_magic_not_name(make_repo: MakeRepo) -> None:
         "model.safetensors": "pickle",
         "weights.dat": "pickle",
     }
+
+
+def test_compiled_code_is_flagged(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "config.json": {"auto_map": {"AutoModel": "modeling.M"}},
+            "modeling.py": "from .fast import k\nclass M: pass\n",
+            "__pycache__/modeling.cpython-311.pyc": b"\xa7\r\r\n" + b"\x00" * 12,
+            "fast.cpython-311-x86_64-linux-gnu.so": b"\x7fELF",
+        }
+    )
+    findings = {f.rule_id: f for f in plan_of(root).config_findings}
+    assert findings["LG-CFG-040"].severity.label == "high"
+    assert findings["LG-CFG-041"].severity.label == "high"

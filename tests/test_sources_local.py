@@ -159,3 +159,55 @@ def test_oversized_file_is_an_error(make_repo: MakeRepo) -> None:
     (snapshot,) = iter_snapshots(str(root))
     result = scan_snapshot(snapshot, limits=Limits(max_text_bytes=20))
     assert any(e.path == "big.py" and e.kind == "unreadable" for e in result.errors)
+
+
+def test_corrupt_zip_member_header_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    """Regression (fuzz/zip): a broken local header raised BadZipFile out of the scan."""
+    data = bytearray(_zip({"r/config.json": b"{}", "r/m.py": b"x = 1\n"}))
+    data[data.index(b"PK\x03\x04", 4)] = 0  # corrupt the second member's local header
+    path = tmp_path / "bad.zip"
+    path.write_bytes(bytes(data))
+    (snapshot,) = iter_snapshots(str(path))
+    result = scan_snapshot(snapshot)
+    assert result.file_count == 2
+
+
+def test_truncated_tar_keeps_listed_members(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as archive:
+        for name in ("r/config.json", "r/b.py"):
+            info = tarfile.TarInfo(name)
+            info.size = 600
+            archive.addfile(info, io.BytesIO(b"{" + b" " * 598 + b"}"))
+    path = tmp_path / "cut.tar"
+    path.write_bytes(buf.getvalue()[:1500])
+    snapshots = list(iter_snapshots(str(path)))
+    assert (snapshots and any(e.kind == "corrupt" for s in snapshots for e in s.skipped)) or any(
+        e.kind == "unreadable" for s in snapshots for e in scan_snapshot(s).errors
+    )
+
+
+def test_unsupported_zip_flags_are_an_error(tmp_path: Path) -> None:
+    """Regression (fuzz/zip): flag bit 5 raised NotImplementedError out of the scan."""
+    data = bytearray(_zip({"r/config.json": b"{}"}))
+    header = data.index(b"PK\x01\x02")  # central directory: general purpose flags at +8
+    data[header + 8] |= 0x20
+    path = tmp_path / "flags.zip"
+    path.write_bytes(bytes(data))
+    (snapshot,) = iter_snapshots(str(path))
+    scan_snapshot(snapshot)
+
+
+def test_unsupported_zip_version_is_a_source_error(tmp_path: Path) -> None:
+    """Regression (fuzz/zip): 'zip file version 19.0' raised NotImplementedError."""
+    data = bytearray(_zip({"r/config.json": b"{}"}))
+    header = data.index(b"PK\x01\x02")
+    data[header + 5] = 190  # "version needed to extract" high byte region -> unsupported
+    data[header + 6] = 190
+    path = tmp_path / "version.zip"
+    path.write_bytes(bytes(data))
+    try:
+        for snapshot in iter_snapshots(str(path)):
+            scan_snapshot(snapshot)
+    except SourceError as exc:
+        assert "zip" in str(exc)

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from .analyzers import DEFAULT_ANALYZERS, load_analyzer
 from .analyzers.base import AnalysisContext, AnalyzerOutput, FileAnalyzer, SnapshotAnalyzer
+from .budget import BudgetedStore, FileTimeout, ReadBudgetExceeded, time_limit
 from .detect import build_plan
-from .errors import LoadguardError, MissingExtra
+from .errors import ARCHIVE_ERRORS, LoadguardError, MissingExtra
 from .filekinds import classify_all
 from .limits import DEFAULT_LIMITS, Limits
 from .model import (
@@ -68,6 +69,9 @@ def scan_snapshot(
     cache: AnalysisCache | None = None,
     options: Mapping[str, object] | None = None,
 ) -> ScanResult:
+    snapshot = dataclasses.replace(
+        snapshot, store=BudgetedStore(snapshot.store, limits.max_repo_bytes_read)
+    )
     kinds = classify_all(snapshot)
     plan = build_plan(snapshot, kinds, limits)
     errors: list[ScanError] = list(snapshot.skipped) + list(plan.errors)
@@ -157,18 +161,28 @@ def _analyze_file(
         hit = cache.get(key) if key else None
         if hit is not None:
             return relocate(hit, _PLACEHOLDER, entry.path), True
-    output = _guarded(analyzer.name, entry.path, lambda: analyzer.analyze_file(ctx, entry, kind))
+
+    def run() -> AnalyzerOutput:
+        with time_limit(ctx.limits.per_file_seconds, entry.path):
+            return analyzer.analyze_file(ctx, entry, kind)
+
+    output = _guarded(analyzer.name, entry.path, run)
+    if any(e.kind in ("timeout", "read-budget") for e in output.errors):
+        return output, False  # an aborted analysis must not be cached as complete
     if key is not None and cache is not None:
         cache.put(key, relocate(output, entry.path, _PLACEHOLDER))
     return output, False
 
 
-def _guarded(name: str, path: str, run: object) -> AnalyzerOutput:
+def _guarded(name: str, path: str, run: Callable[[], AnalyzerOutput]) -> AnalyzerOutput:
     """Run an analyzer step; a crash is evidence to report, not a reason to stop."""
     try:
-        result: AnalyzerOutput = run()  # type: ignore[operator]
-        return result
-    except (OSError, LoadguardError) as exc:
+        return run()
+    except FileTimeout as exc:
+        return AnalyzerOutput(errors=(ScanError(path, name, str(exc), "timeout"),))
+    except ReadBudgetExceeded as exc:
+        return AnalyzerOutput(errors=(ScanError(path, name, str(exc), "read-budget"),))
+    except (OSError, LoadguardError, *ARCHIVE_ERRORS) as exc:
         return AnalyzerOutput(errors=(ScanError(path, name, f"cannot read: {exc}", "unreadable"),))
     except RecursionError:
         return AnalyzerOutput(

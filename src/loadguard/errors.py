@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+import tarfile
+import zipfile
+import zlib
+
+# What the stdlib raises on corrupt archives, beyond OSError.
+ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    tarfile.TarError,
+    zlib.error,
+    EOFError,
+    ValueError,
+    OSError,
+    NotImplementedError,  # unsupported compression method, version or flags
+    RuntimeError,  # encrypted members
+)
+
 
 class LoadguardError(Exception):
     """Base of every error loadguard raises on purpose."""

@@ -7,6 +7,7 @@ import zipfile
 from collections.abc import Mapping
 from typing import BinaryIO
 
+from .errors import ARCHIVE_ERRORS, LoadguardError
 from .model import FileEntry, FileKind, Snapshot
 
 SNIFF_BYTES = 512
@@ -119,15 +120,15 @@ def classify_all(snapshot: Snapshot) -> dict[str, FileKind]:
     for entry in snapshot.files:
         try:
             kinds[entry.path] = classify(snapshot, entry)
-        except OSError:
-            kinds[entry.path] = FileKind.OTHER
+        except (OSError, LoadguardError):
+            kinds[entry.path] = FileKind.OTHER  # unreadable: analyzers report it when they try
     return kinds
 
 
 def _zip_subtype(stream: BinaryIO, suffix: str) -> FileKind:
     try:
         names = zipfile.ZipFile(stream).namelist()
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except ARCHIVE_ERRORS:
         return FileKind.ZIP
     if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
         return FileKind.TORCH_ZIP

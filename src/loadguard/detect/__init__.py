@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileKind, LoadPlan, ScanError, Snapshot
 from . import (
+    compiled,
     diffusers,
     mmengine,
     modelscope,
@@ -31,6 +32,7 @@ DETECTORS: tuple[tuple[str, Callable[[DetectContext], Detection]], ...] = (
     ("modelscope", modelscope.detect),
     ("weights", weights.detect),
     ("trust-keys", trust_keys.detect),
+    ("compiled", compiled.detect),
 )
 
 

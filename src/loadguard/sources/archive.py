@@ -7,17 +7,20 @@ one snapshot per repository root found inside the archive.
 
 from __future__ import annotations
 
+import io
 import posixpath
 import tarfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO, TypeVar
 
-from ..errors import FileTooLarge, SourceError
+from ..errors import ARCHIVE_ERRORS, FileTooLarge, SourceError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, ScanError, Snapshot
 from .local import SKIPPED_DIRS, infer_platform, is_repo_marker
+
+T = TypeVar("T")
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
@@ -27,19 +30,69 @@ def is_archive(path: Path) -> bool:
     return path.is_file() and name.endswith(ARCHIVE_SUFFIXES)
 
 
+class _GuardedStream(io.RawIOBase):
+    """A member stream whose corrupt-data errors surface as ``OSError``.
+
+    zipfile/tarfile raise their own exceptions (bad CRC, unsupported flags)
+    in the middle of reads; consumers handle ``OSError`` for unreadable input.
+    """
+
+    def __init__(self, inner: IO[bytes]) -> None:
+        super().__init__()
+        self._inner = inner
+
+    def _call(self, method: Callable[..., T], *args: object) -> T:
+        try:
+            return method(*args)
+        except OSError:
+            raise
+        except ARCHIVE_ERRORS as exc:
+            raise OSError(f"corrupt archive member: {exc}") from exc
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return bool(self._call(self._inner.seekable))
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._call(self._inner.read, len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def read(self, size: int | None = -1) -> bytes:
+        return bytes(self._call(self._inner.read, -1 if size is None else size))
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return int(self._call(self._inner.seek, offset, whence))
+
+    def tell(self) -> int:
+        return int(self._call(self._inner.tell))
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 class _ZipStore:
     def __init__(self, archive: zipfile.ZipFile, members: dict[str, str]) -> None:
         self._zip, self._members = archive, members
 
     def open(self, path: str) -> BinaryIO:
-        return self._zip.open(self._members[path])  # type: ignore[return-value]  # seekable ZipExtFile
+        try:
+            return _GuardedStream(self._zip.open(self._members[path]))  # type: ignore[return-value]
+        except ARCHIVE_ERRORS as exc:
+            raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
 
     def read(self, path: str, limit: int) -> bytes:
         info = self._zip.getinfo(self._members[path])
         if info.file_size > limit:
             raise FileTooLarge(path, info.file_size, limit)
-        with self.open(path) as stream:
-            return stream.read(limit + 1)[:limit]
+        try:
+            with self.open(path) as stream:
+                return stream.read(limit + 1)[:limit]
+        except ARCHIVE_ERRORS as exc:
+            raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
 
 
 class _TarStore:
@@ -47,17 +100,23 @@ class _TarStore:
         self._tar, self._members = archive, members
 
     def open(self, path: str) -> BinaryIO:
-        stream = self._tar.extractfile(self._members[path])
+        try:
+            stream = self._tar.extractfile(self._members[path])
+        except ARCHIVE_ERRORS as exc:
+            raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
         if stream is None:
             raise SourceError(f"{path}: not a regular member")
-        return stream  # type: ignore[return-value]
+        return _GuardedStream(stream)  # type: ignore[return-value]
 
     def read(self, path: str, limit: int) -> bytes:
         size = self._members[path].size
         if size > limit:
             raise FileTooLarge(path, size, limit)
-        with self.open(path) as stream:
-            return stream.read(limit)
+        try:
+            with self.open(path) as stream:
+                return stream.read(limit)
+        except ARCHIVE_ERRORS as exc:
+            raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
 
 
 def _safe_name(name: str) -> str | None:
@@ -81,7 +140,7 @@ def iter_archive_snapshots(path: Path, limits: Limits = DEFAULT_LIMITS) -> Itera
 def _zip_snapshots(path: Path, limits: Limits) -> Iterator[Snapshot]:
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except ARCHIVE_ERRORS as exc:
         raise SourceError(f"{path}: not a readable zip archive: {exc}") from exc
     sizes: dict[str, int] = {}
     names: dict[str, str] = {}
@@ -123,11 +182,25 @@ def _zip_snapshots(path: Path, limits: Limits) -> Iterator[Snapshot]:
 def _tar_snapshots(path: Path, limits: Limits) -> Iterator[Snapshot]:
     try:
         archive = tarfile.open(path)
-    except (tarfile.TarError, OSError) as exc:
+    except ARCHIVE_ERRORS as exc:
         raise SourceError(f"{path}: not a readable tar archive: {exc}") from exc
     members: dict[str, tarfile.TarInfo] = {}
     sizes: dict[str, int] = {}
     skipped: list[ScanError] = []
+    try:
+        _list_tar(archive, members, sizes, skipped, limits)
+    except ARCHIVE_ERRORS as exc:  # truncated or corrupt: keep what was listed
+        skipped.append(ScanError("", "source", f"archive listing stopped: {exc}", "corrupt"))
+    yield from _split(path, sizes, _TarStore(archive, members), tuple(skipped))
+
+
+def _list_tar(
+    archive: tarfile.TarFile,
+    members: dict[str, tarfile.TarInfo],
+    sizes: dict[str, int],
+    skipped: list[ScanError],
+    limits: Limits,
+) -> None:
     total = 0
     for count, info in enumerate(archive):
         if count >= limits.max_archive_members:
@@ -156,7 +229,6 @@ def _tar_snapshots(path: Path, limits: Limits) -> Iterator[Snapshot]:
         else:
             members[safe], sizes[safe] = info, info.size
             total += info.size
-    yield from _split(path, sizes, _TarStore(archive, members), tuple(skipped))
 
 
 def _too_big(size: int, compressed: int, total: int, limits: Limits) -> bool:
