@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hubserver import HubServer  # noqa: E402
-
 from loadguard.analyzers import DEFAULT_ANALYZERS, REGISTRY  # noqa: E402
 from loadguard.engine import scan_snapshot  # noqa: E402
 from loadguard.filekinds import classify_all  # noqa: E402

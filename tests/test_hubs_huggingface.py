@@ -184,3 +184,49 @@ def test_listing_for_studies(hub: HubServer) -> None:
     assert len(targets) == 1 and targets[0].startswith("hf:a/custom@")
     models = list(iter_hub_models(HubQuery(tags=("transformers",), min_downloads=60)))
     assert [m.repo_id for m in models] == ["b/plain"]
+
+
+def test_scan_reports_fetch_failures_as_errors(hub: HubServer) -> None:
+    from loadguard.engine import scan_snapshot
+
+    hub.state.repo("org/model").commit(custom_code_repo())
+    hub.state.fault(r"/resolve/.*/modeling_foo.py$", status=500, times=100)
+    result = scan_snapshot(hf_snapshot("org/model"))
+    assert any(e.path == "modeling_foo.py" and e.stage == "source" for e in result.errors)
+
+
+def test_cli_scan_of_a_hub_target(hub: HubServer) -> None:
+    from click.testing import CliRunner
+
+    from loadguard.cli import main
+
+    hub.state.repo("org/custom").commit(custom_code_repo())
+    out = CliRunner().invoke(main, ["scan", "hf:org/custom", "--format", "json", "-q"])
+    assert out.exit_code in (0, 1), out.output
+    assert "modeling_foo.py" in out.output
+    out = CliRunner().invoke(main, ["scan", "hf:org/nothere", "-q"])
+    assert out.exit_code == 2
+    assert "repository not found" in out.output
+
+
+def test_token_never_appears_in_errors_or_locks(
+    hub: HubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
+) -> None:
+    import huggingface_hub.constants
+    from click.testing import CliRunner
+
+    from loadguard.cli import main
+
+    monkeypatch.setenv("HF_TOKEN", "good-token")  # found the usual way, never passed by us
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_IMPLICIT_TOKEN", False)
+    repo = hub.state.repo("org/secret", private=True)
+    repo.commit(custom_code_repo())
+    hub.state.fault(r"/resolve/.*/config.json$", status=401, times=100)
+    lock = f"{tmp_path}/loadguard.lock"
+    out = CliRunner().invoke(main, ["lock", "hf:org/secret", "--lock", lock])
+    assert "good-token" not in out.output
+    hub.state.faults.clear()
+    out = CliRunner().invoke(main, ["lock", "hf:org/secret", "--lock", lock])
+    assert out.exit_code in (0, 1), out.output
+    with open(lock) as fh:
+        assert "good-token" not in fh.read()

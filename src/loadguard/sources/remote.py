@@ -337,6 +337,11 @@ class RemoteStore:
             raise FileTooLarge(path, entry.size, limit)
         return self._whole(entry)
 
+    def late_errors(self) -> tuple[ScanError, ...]:
+        """Fetch failures so far; the engine adds them to the scan's errors."""
+        with self.ledger.lock:
+            return tuple(self.ledger.errors)
+
     def expected(self, path: str) -> tuple[int, str | None, str | None]:
         """(size, published sha256, published git blob id) of a file."""
         entry = self.entry(path)
