@@ -60,6 +60,7 @@ class Repo:
     last_modified: str = "2026-02-03T04:05:06.000Z"
     downloads: int = 0
     private: bool = False  # requires "Authorization: Bearer good-token"
+    hide_sizes: bool = False  # model_info without sizes: clients must list the tree
     _sha_cache: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def commit(self, files: dict[str, Content], ref: str = "main") -> str:
@@ -105,6 +106,7 @@ class HubState:
         self.modelscope: dict[str, Repo] = {}
         self.opencsg: dict[str, Repo] = {}
         self.files: dict[str, Content] = {}  # plain download URLs (/files/{name})
+        self.renamed: dict[str, str] = {}  # old repo id -> new (HF answers 307)
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []  # (method, path, range)
         self.bytes_served = 0
@@ -162,6 +164,19 @@ class Handler(BaseHTTPRequestHandler):
         self.hf_repos = self.state.repos
         if path.startswith("/csg/"):
             path, self.hf_repos = path[len("/csg") :], self.state.opencsg
+        for old, new in self.state.renamed.items():
+            for before, after in (
+                (f"/api/models/{old}/", f"/api/models/{new}/"),
+                (f"/{old}/resolve/", f"/{new}/resolve/"),
+            ):
+                if path.startswith(before) or path == before.rstrip("/"):
+                    moved = (
+                        after + path[len(before) :]
+                        if path.startswith(before)
+                        else after.rstrip("/")
+                    )
+                    query = f"?{url.query}" if url.query else ""
+                    return self._send(307, b"", head=head, headers={"Location": moved + query})
         fault = self.state.take_fault(path)
         if fault is not None and fault.kind == "status":
             extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
@@ -259,7 +274,7 @@ class Handler(BaseHTTPRequestHandler):
         siblings = []
         for path, content in sorted(repo.commits[commit].items()):
             entry: dict[str, object] = {"rfilename": path}
-            if blobs:
+            if blobs and not repo.hide_sizes:
                 entry.update(self._blob_meta(repo, commit, path, content))
             siblings.append(entry)
         self._json(

@@ -230,3 +230,39 @@ def test_token_never_appears_in_errors_or_locks(
     assert out.exit_code in (0, 1), out.output
     with open(lock) as fh:
         assert "good-token" not in fh.read()
+
+
+def test_renamed_repo_is_followed_and_noted(hub: HubServer) -> None:
+    repo = hub.state.repo("new-org/model")
+    commit = repo.commit({"config.json": b"{}"})
+    hub.state.renamed["old-org/model"] = "new-org/model"
+    snap = hf_snapshot("old-org/model")
+    assert snap.revision == commit
+    assert snap.metadata["renamed_to"] == "new-org/model"
+    assert snap.read("config.json", 10) == b"{}"
+
+
+def test_gated_repo_message(hub: HubServer) -> None:
+    hub.state.repo("org/gated").commit({"config.json": b"{}"})
+    hub.state.fault(r"^/api/models/org/gated", status=403, times=1)
+    with pytest.raises(SourceError, match="not authorised"):
+        hf_snapshot("org/gated")
+
+
+def test_non_lfs_file_is_checked_against_its_git_blob_id(hub: HubServer) -> None:
+    body = b"# vocabulary\n" * 40_000  # ~520 kB, above the small-file size, not LFS
+    hub.state.repo("org/model").commit({"vocab.txt": body})
+    hub.state.fault(r"/resolve/.*/vocab.txt$", "swap", times=10, swap_with=body.upper())
+    snap = hf_snapshot("org/model")
+    with pytest.raises(OSError, match="git blob id"), snap.store.open("vocab.txt") as stream:
+        stream.read(16)
+
+
+def test_sizes_missing_from_model_info_come_from_the_tree(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model", hide_sizes=True)
+    commit = repo.commit({"config.json": b"{}", "sub/model.safetensors": safetensors()})
+    snap = hf_snapshot("org/model")
+    entry = snap.file("sub/model.safetensors")
+    assert entry is not None and entry.sha256 == repo.sha(commit, "sub/model.safetensors")
+    assert entry.size == len(safetensors())
+    assert any("/tree/" in p for _, p, _ in hub.state.log)

@@ -249,6 +249,7 @@ def hf_snapshot(
         "gated": info.gated,
         "private": info.private,
         "author": info.author,
+        "renamed_to": info.id if info.id and info.id != repo_id else None,
         "partial": bool(skipped),
     }
     return Snapshot(

@@ -28,6 +28,9 @@ from ..model import FileEntry, ScanError
 
 BLOCK_SIZE = 64 * 1024  # smallest range fetched; zip/pickle readers issue many tiny reads
 SMALL_FILE_BYTES = 256 * 1024  # below this a file is fetched whole (and hash-checked) on open
+# Non-LFS files have only a git blob id, which only a whole read can check: fetch them
+# whole up to this size (hubs put larger and binary files in LFS anyway).
+WHOLE_UNHASHED_BYTES = 16 << 20
 CACHED_BLOCKS = 256  # per snapshot: 16 MiB of fetched blocks
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -324,7 +327,12 @@ class RemoteStore:
 
     def open(self, path: str) -> BinaryIO:
         entry = self.entry(path)
-        if path in self._bodies or entry.size <= SMALL_FILE_BYTES:
+        unhashed = entry.sha256 is None and path in self._blob_ids
+        if (
+            path in self._bodies
+            or entry.size <= SMALL_FILE_BYTES
+            or (unhashed and entry.size <= WHOLE_UNHASHED_BYTES)
+        ):
             return io.BytesIO(self._whole(entry))
         stream = RangeStream(
             path, entry.size, self._fetcher, self.ledger, self._per_file_budget, self._blocks
