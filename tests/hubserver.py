@@ -17,6 +17,7 @@ import io
 import json
 import re
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -92,11 +93,12 @@ class Fault:
     """What to do to the next ``times`` requests whose path matches ``pattern``."""
 
     pattern: str
-    kind: str  # "status", "truncate", "lie-size", "swap", "ignore-range"
+    kind: str  # "status", "truncate", "lie-size", "swap", "ignore-range", "stall"
     times: int = 1
     status: int = 500
     swap_with: bytes = b""
     retry_after: str | None = None
+    seconds: float = 1.0  # for "stall"
 
 
 class HubState:
@@ -178,10 +180,13 @@ class Handler(BaseHTTPRequestHandler):
                     query = f"?{url.query}" if url.query else ""
                     return self._send(307, b"", head=head, headers={"Location": moved + query})
         fault = self.state.take_fault(path)
-        if fault is not None and fault.kind == "status":
-            extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-            return self._send(fault.status, b"fault", head=head, headers=extra)
         try:
+            if fault is not None and fault.kind == "stall":
+                time.sleep(fault.seconds)  # a server that accepts and then says nothing
+                return self._send(200, b"", head=head)
+            if fault is not None and fault.kind == "status":
+                extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                return self._send(fault.status, b"fault", head=head, headers=extra)
             for pattern, method in ROUTES:
                 match = re.fullmatch(pattern, path)
                 if match:

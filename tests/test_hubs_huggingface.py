@@ -266,3 +266,16 @@ def test_sizes_missing_from_model_info_come_from_the_tree(hub: HubServer) -> Non
     assert entry is not None and entry.sha256 == repo.sha(commit, "sub/model.safetensors")
     assert entry.size == len(safetensors())
     assert any("/tree/" in p for _, p, _ in hub.state.log)
+
+
+def test_stalled_server_times_out_and_is_retried(hub: HubServer) -> None:
+    remote.set_retry_policy(
+        remote.RetryPolicy(attempts=3, base_seconds=0.01, cap_seconds=0.05, timeout_seconds=0.3)
+    )
+    hub.state.repo("org/model").commit({"config.json": b"{}", "m.safetensors": safetensors()})
+    hub.state.fault(r"^/api/models/org/model", "stall", times=1, seconds=1.0)
+    snap = hf_snapshot("org/model")  # first answer stalls, the retry succeeds
+    hub.state.fault(r"^/cdn/", "stall", times=100, seconds=1.0)
+    with pytest.raises(OSError, match="gave up"), snap.store.open("m.safetensors") as stream:
+        stream.read(8)
+    assert snap.metadata["partial"] is True

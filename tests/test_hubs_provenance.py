@@ -156,3 +156,50 @@ def test_signature_from_another_key_fails(tmp_path: Path) -> None:
     assert run("sign", str(model), "--key", str(tmp_path / "a" / "model.key"))[0] == 0
     code, _ = run("verify", str(model), "--key", str(tmp_path / "b" / "model.pub"))
     assert code == 1
+
+
+def test_moved_revisions_on_every_platform(
+    hub: HubServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hubserver import Repo
+
+    monkeypatch.setenv("MODELSCOPE_ENDPOINT", hub.url + "/modelscope")
+    monkeypatch.setenv("CSGHUB_DOMAIN", hub.url)
+    monkeypatch.setenv("LOADGUARD_GITHUB_API", hub.url + "/github")
+    monkeypatch.setenv("LOADGUARD_GITHUB_URL", hub.url + "/github")
+    gh = hub.state.github["owner/net"] = Repo("owner/net")
+    gh.commit({"hubconf.py": b"def model():\n    return None\n"}, ref="main")
+    ms = hub.state.modelscope["damo/m"] = Repo("damo/m")
+    ms.commit({"configuration.json": b"{}"}, ref="master")
+    csg = hub.state.opencsg["ns/m"] = Repo("ns/m")
+    csg.commit({"config.json": b"{}"})
+    lock_path = tmp_path / "loadguard.lock"
+    code, out = run("lock", "hub:owner/net", "ms:damo/m", "csg:ns/m", "--lock", str(lock_path))
+    assert code == 0, out
+    lock = read_lock(lock_path)
+    assert {m.platform for m in lock.models} == {"torch_hub", "modelscope", "opencsg"}
+    assert check_remote(lock) == []
+    gh.commit({"hubconf.py": b"import os\n"}, ref="main")
+    ms.commit({"configuration.json": b'{"allow_remote": true}'}, ref="master")
+    csg.commit({"config.json": b'{"auto_map": {}}'})
+    moved = check_remote(lock)
+    assert sorted(d.repo_id for d in moved if d.kind == "revision-moved") == [
+        "damo/m",
+        "ns/m",
+        "owner/net",
+    ]
+    code, out = run("verify", "--lock", str(lock_path), "--remote", "owner/net=" + str(tmp_path))
+    assert code == 1 and "revision-moved" in out
+
+
+def test_safe_download_into_a_local_dir_then_verify(hub: HubServer, tmp_path: Path) -> None:
+    import loadguard
+
+    hub.state.repo("org/model").commit(transformers_repo(torch_zip()))
+    target = tmp_path / "model"
+    path = loadguard.safe_snapshot_download("org/model", local_dir=target)
+    assert Path(path) == target
+    lock_path = tmp_path / "loadguard.lock"
+    assert run("lock", "hf:org/model", "--lock", str(lock_path))[0] == 0
+    code, out = run("verify", "--lock", str(lock_path), f"org/model={target}")
+    assert code == 0, out

@@ -79,7 +79,7 @@ def lock_model(target: str, snapshot: Snapshot, result: ScanResult) -> LockedMod
         except (OSError, SourceError) as exc:
             raise LockError(f"{target}: cannot hash {entry.path}: {exc}") from None
         files.append(LockedFile(entry.path, entry.size, digest))
-    keep = ("tags", "created_at", "last_modified", "endpoint", "location")
+    keep = ("tags", "created_at", "last_modified", "endpoint", "github", "model", "config")
     meta = {k: snapshot.metadata[k] for k in keep if snapshot.metadata.get(k) is not None}
     requested = snapshot.metadata.get("requested_revision")
     return LockedModel(

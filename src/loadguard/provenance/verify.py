@@ -257,14 +257,31 @@ def check_remote(
 
 
 def _resolve_on_hub(model: LockedModel) -> str | None:
-    if model.platform != "huggingface":
-        return None
-    from ..sources.huggingface import hf_snapshot
-
+    """The commit ``model.requested_revision`` names on its hub now (None: cannot tell)."""
+    requested = model.requested_revision
     endpoint = model.metadata.get("endpoint")
-    snapshot = hf_snapshot(
-        model.repo_id,
-        model.requested_revision,
-        endpoint=str(endpoint) if endpoint else None,
-    )
-    return snapshot.revision
+    if model.platform == "huggingface":
+        from ..sources.huggingface import hf_snapshot
+
+        return hf_snapshot(
+            model.repo_id, requested, endpoint=str(endpoint) if endpoint else None
+        ).revision
+    if model.platform == "opencsg":
+        from ..sources.huggingface import hf_snapshot
+        from ..sources.opencsg import csg_endpoint
+
+        url = str(endpoint) if endpoint else csg_endpoint()
+        token = os.environ.get("CSGHUB_TOKEN") or False
+        return hf_snapshot(model.repo_id, requested, endpoint=url, token=token).revision
+    if model.platform == "modelscope" and requested:
+        from ..sources.modelscope import ms_endpoint, resolve_revision
+
+        url = str(endpoint) if endpoint else ms_endpoint()
+        return resolve_revision(url, model.repo_id, requested)
+    if model.platform in ("torch_hub", "openmmlab"):
+        from ..sources.torch_hub import resolve_ref
+
+        github = str(model.metadata.get("github") or model.repo_id)
+        owner, _, name = github.partition("/")
+        return resolve_ref(owner, name, requested)[1]
+    return None

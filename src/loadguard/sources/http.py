@@ -20,6 +20,7 @@ from .remote import (
     RemoteReadError,
     RetryableError,
     check_range_response,
+    current_retry_policy,
     parse_retry_after,
     with_retries,
 )
@@ -51,18 +52,19 @@ def get(
     secret_headers: Mapping[str, str] | None = None,
     max_bytes: int = 64 << 20,
     what: str | None = None,
-    timeout: float = 60.0,
+    timeout: float | None = None,
 ) -> Response:
     """GET with retries. Raises ``NotFound`` on 404, ``RemoteReadError`` on other failures."""
     label = what or url
     _check_scheme(url, label)
+    seconds = timeout if timeout is not None else current_retry_policy().timeout_seconds
 
     def attempt() -> Response:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, **(headers or {})})
         for key, value in (secret_headers or {}).items():
             request.add_unredirected_header(key, value)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:  # nosec B310
+            with urllib.request.urlopen(request, timeout=seconds) as response:  # nosec B310
                 body = response.read(max_bytes + 1)
                 status = response.status
                 got = {k.lower(): v for k, v in response.headers.items()}
@@ -110,7 +112,8 @@ def content_length(
         for key, value in (secret_headers or {}).items():
             request.add_unredirected_header(key, value)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310
+            seconds = current_retry_policy().timeout_seconds
+            with urllib.request.urlopen(request, timeout=seconds) as response:  # nosec B310
                 value = response.headers.get("Content-Length")
         except urllib.error.HTTPError as exc:
             exc.close()

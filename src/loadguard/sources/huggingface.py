@@ -29,6 +29,7 @@ from .remote import (
     RemoteStore,
     RetryableError,
     check_range_response,
+    current_retry_policy,
     parse_retry_after,
     safe_repo_path,
     with_retries,
@@ -142,7 +143,10 @@ class HfFetcher:
         def attempt() -> tuple[int, Mapping[str, str], bytes]:
             try:
                 response = hub.utils.get_session().get(
-                    self.url(path), headers=headers, follow_redirects=True, timeout=60
+                    self.url(path),
+                    headers=headers,
+                    follow_redirects=True,
+                    timeout=current_retry_policy().timeout_seconds,
                 )
                 body = response.content
             except httpx2.TransportError as exc:
@@ -199,7 +203,10 @@ def hf_snapshot(
     endpoint = resolve_endpoint(endpoint)
     api = hub.HfApi(endpoint=endpoint, token=token)
     what = f"{prefix}:{repo_id}" + (f"@{revision}" if revision else "")
-    info = _api_call(what, api.model_info, repo_id, revision=revision, files_metadata=True)
+    timeout = current_retry_policy().timeout_seconds
+    info = _api_call(
+        what, api.model_info, repo_id, revision=revision, files_metadata=True, timeout=timeout
+    )
     commit = info.sha
     if not commit:
         raise SourceError(f"{what}: the hub did not say which commit this revision is")

@@ -60,6 +60,7 @@ class RetryPolicy:
     attempts: int = 5
     base_seconds: float = 0.5
     cap_seconds: float = 8.0
+    timeout_seconds: float = 60.0  # per request: connect, and each read of the body
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
