@@ -16,6 +16,7 @@ from . import __version__
 # name -> "module:attribute" of a click.Command; add one line per command.
 COMMANDS: dict[str, str] = {
     "scan": "loadguard.commands.scan:scan",
+    "check-code": "loadguard.commands.check_code:check_code",
     "selfcheck": "loadguard.commands.selfcheck:selfcheck",
     "lock": "loadguard.commands.lock:lock",
     "verify": "loadguard.commands.verify:verify",

@@ -5,13 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from ..model import ScanError, ScanResult, Severity
+from ..model import ScanError, ScanResult, Severity, Snapshot
 
-FORMATS = ("text", "json")
+if TYPE_CHECKING:
+    from ..policy import Baseline, Gate
+
+FORMATS = ("text", "json", "sarif", "html")
 T = TypeVar("T")
 
 
@@ -26,10 +29,46 @@ T = TypeVar("T")
 )
 @click.option(
     "--fail-on",
-    default="high",
-    show_default=True,
+    default=None,
     help="Exit 1 when a reachable finding has at least this severity "
-    "(info, low, medium, high, critical, or 'never').",
+    "(info, low, medium, high, critical, or 'never'); overrides the policy's fail-on. "
+    "[default: high]",
+)
+@click.option(
+    "--policy",
+    "policy_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Policy file (loadguard.toml, or pyproject.toml with [tool.loadguard]). "
+    "Default: one found in the current directory, else the 'balanced' preset.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["strict", "balanced", "audit"]),
+    default=None,
+    help="Built-in policy: strict (CI), balanced, audit (never fails).",
+)
+@click.option(
+    "--baseline",
+    "baseline_path",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Accepted findings (from --write-baseline): report only new ones.",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Record the fingerprints of the findings shown now as accepted, then exit 0.",
+)
+@click.option(
+    "--baseline-reason",
+    default="",
+    help="Why the findings written by --write-baseline are accepted (required with it).",
+)
+@click.option(
+    "--baseline-expires",
+    default="90d",
+    show_default=True,
+    help="When entries written by --write-baseline expire: YYYY-MM-DD or a duration (90d, 12w).",
 )
 @click.option(
     "--analyzers",
@@ -53,63 +92,98 @@ def scan(
     min_severity: str,
     show_reach: bool,
     quiet: bool,
+    policy_path: Path | None,
+    preset: str | None,
+    baseline_path: Path | None,
+    write_baseline_path: Path | None,
+    baseline_reason: str,
+    baseline_expires: str,
 ) -> None:
     """Scan folders, archives, the HF cache or hub ids (hf:org/name) for load-time code.
 
-    Exit codes: 0 clean, 1 a reachable finding at or above --fail-on,
-    2 usage error or a target/file that could not be scanned.
+    Exit codes (docs/gate.md): 0 the policy passed, 1 a policy violation (a finding at
+    or above fail-on, a disallowed trust flag, an unpinned revision ...), 2 a usage error
+    or a target/file that could not be scanned.
     """
     from ..api import iter_scan
+    from ..errors import PolicyError
+    from ..policy import choose_policy, load_baseline
 
     try:
-        threshold = None if fail_on == "never" else Severity.parse(fail_on)
         minimum = Severity.parse(min_severity)
-    except ValueError as exc:
+        policy = choose_policy(policy_path, preset, fail_on, Path.cwd())
+        baseline = load_baseline(baseline_path) if baseline_path is not None else None
+    except (ValueError, PolicyError) as exc:
         raise click.UsageError(str(exc)) from exc
     selected = [a.strip() for a in analyzers.split(",") if a.strip()] if analyzers else None
     results: list[ScanResult] = []
     source_errors: list[ScanError] = []
-    items = iter_scan(list(targets), analyzers=selected)
+    from ..advice import RepoFacts
+
+    # Advice needs a few file facts (tokenizer.json? model_type?) while the snapshot is open.
+    facts: dict[tuple[str, str], RepoFacts] = {}
+
+    def remember(snapshot: Snapshot) -> None:
+        facts[(snapshot.repo_id, snapshot.location)] = RepoFacts.from_snapshot(snapshot)
+
+    items = iter_scan(list(targets), analyzers=selected, on_snapshot=remember)
     for item in _with_progress(items, enabled=not quiet and fmt == "text" and sys.stderr.isatty()):
         if isinstance(item, ScanError):
             source_errors.append(item)
         else:
             results.append(item)
-    if fmt == "json":
-        from ..report.json import dumps, results_to_document
+    from ..policy import apply_policy
 
-        _emit(dumps(results_to_document(results, source_errors)), output)
+    gate = apply_policy(policy, results, source_errors, baseline=baseline)
+    if write_baseline_path is not None:
+        _write_baseline(gate, baseline, write_baseline_path, baseline_reason, baseline_expires)
+        return
+    results = [repo.result for repo in gate.repos]
+    if fmt == "json":
+        from ..report.gate_view import gate_document
+        from ..report.json import dumps
+
+        _emit(dumps(gate_document(gate, facts)), output)
+    elif fmt == "sarif":
+        from ..report.gate_view import gate_sarif
+        from ..report.sarif import sarif_dumps
+
+        _emit(sarif_dumps(gate_sarif(gate, root=Path.cwd())), output)
+    elif fmt == "html":
+        from ..report.html import render_html
+
+        _emit(render_html(gate, facts), output)
     else:
         from rich.console import Console
 
-        from ..report.text import print_results
+        from ..report.gate_view import print_gate
+
+        def render(console: Console) -> None:
+            print_gate(console, gate, facts, minimum=minimum, show_reach=show_reach)
 
         if output is not None:
             with output.open("w", encoding="utf-8") as handle:
-                print_results(
-                    Console(file=handle, width=140),
-                    results,
-                    source_errors,
-                    minimum=minimum,
-                    show_reach=show_reach,
-                )
+                render(Console(file=handle, width=140))
         else:
-            console = Console() if sys.stdout.isatty() else Console(width=140)
-            print_results(console, results, source_errors, minimum=minimum, show_reach=show_reach)
-    sys.exit(exit_code(results, source_errors, threshold))
+            render(Console() if sys.stdout.isatty() else Console(width=140))
+    sys.exit(gate.exit_code)
 
 
-def exit_code(
-    results: list[ScanResult], source_errors: list[ScanError], threshold: Severity | None
-) -> int:
-    """1 beats 2: a dangerous finding matters more than an unreadable file."""
-    if threshold is not None and any(
-        f.severity >= threshold and f.reachable is not False for r in results for f in r.findings
-    ):
-        return 1
-    if source_errors or any(r.errors for r in results):
-        return 2
-    return 0
+def _write_baseline(
+    gate: Gate, previous: Baseline | None, path: Path, reason: str, expires: str
+) -> None:
+    from ..errors import PolicyError
+    from ..policy import build_baseline, parse_expiry, today_utc, write_baseline
+
+    try:
+        today = today_utc()
+        baseline = build_baseline(
+            gate.repos, reason=reason, expires=parse_expiry(expires, today), previous=previous
+        )
+    except PolicyError as exc:
+        raise click.UsageError(str(exc)) from exc
+    write_baseline(baseline, path)
+    click.echo(f"wrote {len(baseline.entries)} accepted finding(s) to {path}", err=True)
 
 
 def _emit(text: str, output: Path | None) -> None:
