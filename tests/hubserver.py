@@ -109,6 +109,7 @@ class HubState:
         self.opencsg: dict[str, Repo] = {}
         self.files: dict[str, Content] = {}  # plain download URLs (/files/{name})
         self.renamed: dict[str, str] = {}  # old repo id -> new (HF answers 307)
+        self.listing_expand: list[str] = []  # what the last /api/models listing asked for
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []  # (method, path, range)
         self.bytes_served = 0
@@ -342,6 +343,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def hf_list(self, m: re.Match[str], q: dict[str, list[str]], head: bool, f: object) -> None:
         wanted = set(q.get("filter", []))
+        self.state.listing_expand = q.get("expand", [])
         search = (q.get("search") or [""])[0]
         author = (q.get("author") or [""])[0]
         out = []

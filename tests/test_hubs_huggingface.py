@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import pytest
 
@@ -182,8 +183,13 @@ def test_listing_for_studies(hub: HubServer) -> None:
     hub.state.repo("b/plain", tags=["transformers"], downloads=90).commit(transformers_repo())
     targets = list(iter_hub_listing(HubQuery(custom_code=True)))
     assert len(targets) == 1 and targets[0].startswith("hf:a/custom@")
+    assert {"createdAt", "downloads", "tags", "sha"} <= set(hub.state.listing_expand)
     models = list(iter_hub_models(HubQuery(tags=("transformers",), min_downloads=60)))
     assert [m.repo_id for m in models] == ["b/plain"]
+    assert models[0].created_at is not None and models[0].downloads == 90
+    hub.state.repos["b/plain"].created_at = "2026-06-01T00:00:00.000Z"
+    recent = HubQuery(created_after=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    assert [m.repo_id for m in iter_hub_models(recent)] == ["b/plain"]
 
 
 def test_scan_reports_fetch_failures_as_errors(hub: HubServer) -> None:

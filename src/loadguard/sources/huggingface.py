@@ -36,6 +36,16 @@ from .remote import (
 )
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
+LISTING_FIELDS = (
+    "sha",
+    "tags",
+    "createdAt",
+    "lastModified",
+    "downloads",
+    "likes",
+    "library_name",
+    "pipeline_tag",
+)
 
 
 def _hub() -> Any:
@@ -330,7 +340,8 @@ def iter_hub_models(query: HubQuery) -> Iterator[HubModel]:
                 search=query.search,
                 sort=query.sort,
                 limit=query.limit,
-                full=True,
+                # only what a study stratifies by; full=True would add every sibling
+                expand=list(LISTING_FIELDS),
             )
         ),
     )
