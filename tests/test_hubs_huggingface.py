@@ -285,3 +285,12 @@ def test_stalled_server_times_out_and_is_retried(hub: HubServer) -> None:
     with pytest.raises(OSError, match="gave up"), snap.store.open("m.safetensors") as stream:
         stream.read(8)
     assert snap.metadata["partial"] is True
+
+
+def test_unsafe_and_unusual_paths_in_a_listing(hub: HubServer) -> None:
+    repo = hub.state.repo("org/model")
+    repo.commit({"../evil.py": b"x", "dir/naïve file #1.py": b"y = 1\n", "a//b.py": b"z"})
+    snap = hf_snapshot("org/model")
+    assert [f.path for f in snap.files] == ["dir/naïve file #1.py"]
+    assert {e.path for e in snap.skipped if e.kind == "unsafe-path"} == {"../evil.py", "a//b.py"}
+    assert snap.read("dir/naïve file #1.py", 100) == b"y = 1\n"

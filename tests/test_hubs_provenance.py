@@ -203,3 +203,23 @@ def test_safe_download_into_a_local_dir_then_verify(hub: HubServer, tmp_path: Pa
     assert run("lock", "hf:org/model", "--lock", str(lock_path))[0] == 0
     code, out = run("verify", "--lock", str(lock_path), f"org/model={target}")
     assert code == 0, out
+
+
+def test_verify_json_output_and_stale_ruleset_note(tmp_path: Path) -> None:
+    model = write(tmp_path / "model", {"config.json": b"{}", "w.safetensors": b"x" * 10})
+    lock_path = tmp_path / "loadguard.lock"
+    assert run("lock", str(model), "--lock", str(lock_path))[0] == 0
+    data = json.loads(lock_path.read_text())
+    data["models"][0]["ruleset_version"] = "1999.1.0"
+    lock_path.write_text(json.dumps(data))
+    (model / "w.safetensors").write_bytes(b"y" * 10)
+    result = CliRunner().invoke(
+        main, ["verify", "--lock", str(lock_path), str(model), "--format", "json"]
+    )
+    assert result.exit_code == 1
+    document = json.loads(result.stdout)
+    assert document["ok"] is False
+    assert [(d["kind"], d["path"]) for d in document["differences"]] == [
+        ("changed", "w.safetensors")
+    ]
+    assert document["stale_verdicts"] == ["model"]

@@ -25,6 +25,9 @@ import click
 )
 @click.option("--remote", is_flag=True, help="Also ask the hub whether locked revisions moved.")
 @click.option(
+    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
+)
+@click.option(
     "--signature",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -43,6 +46,7 @@ def verify(
     remote: bool,
     signature: Path | None,
     key: Path | None,
+    fmt: str,
 ) -> None:
     """Check local model copies against the lock: changed, missing, extra files, moved revisions.
 
@@ -66,12 +70,35 @@ def verify(
     except LoadguardError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    for diff in diffs:
-        click.echo(str(diff))
+    from .. import RULESET_VERSION
+
+    stale = sorted({m.repo_id for m in lock_file.models if m.ruleset_version != RULESET_VERSION})
+    if fmt == "json":
+        import json
+        from dataclasses import asdict
+
+        document = {
+            "lock": str(lock_path),
+            "ok": not diffs,
+            "differences": [asdict(d) for d in diffs],
+            "stale_verdicts": stale,
+        }
+        click.echo(json.dumps(document, indent=2, sort_keys=True))
+    else:
+        for diff in diffs:
+            click.echo(str(diff))
+        if stale:
+            click.echo(
+                f"note: verdicts of {', '.join(stale)} come from another ruleset than "
+                f"{RULESET_VERSION}; run `loadguard lock` again to re-judge them",
+                err=True,
+            )
+        if diffs:
+            click.echo(f"{len(diffs)} difference(s) from {lock_path}", err=True)
+        else:
+            click.echo(f"ok: {len(lock_file.models)} locked model(s) match {lock_path}")
     if diffs:
-        click.echo(f"{len(diffs)} difference(s) from {lock_path}", err=True)
         sys.exit(1)
-    click.echo(f"ok: {len(lock_file.models)} locked model(s) match {lock_path}")
 
 
 def _verify_signature(paths: tuple[str, ...], signature: Path | None, key: Path | None) -> None:
