@@ -110,6 +110,7 @@ class HubState:
         self.files: dict[str, Content] = {}  # plain download URLs (/files/{name})
         self.renamed: dict[str, str] = {}  # old repo id -> new (HF answers 307)
         self.listing_expand: list[str] = []  # what the last /api/models listing asked for
+        self.latency = 0.0  # seconds added to every request
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []  # (method, path, range)
         self.bytes_served = 0
@@ -180,6 +181,8 @@ class Handler(BaseHTTPRequestHandler):
                     )
                     query = f"?{url.query}" if url.query else ""
                     return self._send(307, b"", head=head, headers={"Location": moved + query})
+        if self.state.latency:
+            time.sleep(self.state.latency)  # a far-away hub: every request pays a round trip
         fault = self.state.take_fault(path)
         try:
             if fault is not None and fault.kind == "stall":

@@ -96,7 +96,7 @@ def test_vanished_and_private_repos(hub: HubServer, monkeypatch: pytest.MonkeyPa
 def test_file_vanishing_mid_scan_marks_partial(hub: HubServer) -> None:
     repo = hub.state.repo("org/model")
     commit = repo.commit(custom_code_repo())
-    snap = hf_snapshot("org/model")
+    snap = hf_snapshot("org/model", prefetch=False)  # read lazily, after the file is gone
     del repo.commits[commit]["modeling_foo.py"]
     with pytest.raises(RemoteReadError, match="vanished"):
         snap.read("modeling_foo.py", 1 << 20)
@@ -294,3 +294,23 @@ def test_unsafe_and_unusual_paths_in_a_listing(hub: HubServer) -> None:
     assert [f.path for f in snap.files] == ["dir/naïve file #1.py"]
     assert {e.path for e in snap.skipped if e.kind == "unsafe-path"} == {"../evil.py", "a//b.py"}
     assert snap.read("dir/naïve file #1.py", 100) == b"y = 1\n"
+
+
+def test_code_and_configs_are_prefetched_and_verified(hub: HubServer) -> None:
+    files = {f"pkg/mod_{i}.py": f"x = {i}\n".encode() for i in range(30)}
+    files["config.json"] = b"{}"
+    files["pytorch_model.bin"] = torch_zip()
+    repo = hub.state.repo("org/many")
+    repo.commit(files)
+    hub.state.fault(r"/resolve/.*/pkg/mod_3.py$", "swap", times=1, swap_with=b"x = 9\n")
+    snap = hf_snapshot("org/many")
+    seen = len(hub.state.log)
+    for i in range(30):
+        assert snap.read(f"pkg/mod_{i}.py", 100) == f"x = {i}\n".encode()
+    # only the file whose prefetch was refused (wrong hash) is fetched again
+    again = [p for _, p, _ in hub.state.log[seen:]]
+    assert len(again) == 1 and again[0].endswith("pkg/mod_3.py")
+    assert snap.metadata["partial"] is False
+    assert not [p for _, p, _ in hub.state.log if p.startswith("/cdn/")][
+        1:
+    ]  # weights not prefetched

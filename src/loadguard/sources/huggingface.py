@@ -31,6 +31,7 @@ from .remote import (
     check_range_response,
     current_retry_policy,
     parse_retry_after,
+    prefetch_candidates,
     safe_repo_path,
     with_retries,
 )
@@ -203,6 +204,7 @@ def hf_snapshot(
     limits: Limits = DEFAULT_LIMITS,
     platform: Platform = Platform.HUGGINGFACE,
     prefix: str = "hf",
+    prefetch: bool = True,
 ) -> Snapshot:
     """A remote snapshot of ``repo_id`` at the commit ``revision`` resolves to.
 
@@ -252,6 +254,8 @@ def hf_snapshot(
         blob_ids=blob_ids,
         per_file_budget=limits.max_pickle_bytes,
     )
+    if prefetch:
+        store.prefetch(prefetch_candidates(files))
     static: dict[str, object] = {
         "source": platform.value,
         "endpoint": endpoint,

@@ -26,7 +26,13 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, ScanError, Snapshot
 from .http import NotFound, UrlFetcher, get_json
 from .huggingface import parse_hf_spec
-from .remote import LiveMetadata, RemoteReadError, RemoteStore, safe_repo_path
+from .remote import (
+    LiveMetadata,
+    RemoteReadError,
+    RemoteStore,
+    prefetch_candidates,
+    safe_repo_path,
+)
 
 DEFAULT_ENDPOINT = "https://modelscope.cn"
 DEFAULT_REVISION = "master"
@@ -133,6 +139,7 @@ def ms_snapshot(
     store = RemoteStore(
         {f.path: f for f in files}, fetcher, per_file_budget=limits.max_pickle_bytes
     )
+    store.prefetch(prefetch_candidates(files))
     tags = info.get("Tags") or []
     static: dict[str, object] = {
         "source": "modelscope",
