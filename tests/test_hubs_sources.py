@@ -236,3 +236,34 @@ def test_openmmlab_model_with_bases_and_ranged_checkpoint(
         list(iter_snapshots("mmlab:mmdet/nope"))
     with pytest.raises(SourceError, match="unknown OpenMMLab package"):
         list(iter_snapshots("mmlab:notapackage"))
+
+
+def test_missing_client_libraries_name_the_extra(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import sys
+
+    from loadguard.errors import MissingExtra
+    from loadguard.provenance.signing import sign_folder
+    from loadguard.sources.huggingface import hf_snapshot
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'loadguard\[hf\]'"):
+        hf_snapshot("org/model")
+    monkeypatch.setitem(sys.modules, "model_signing", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'loadguard\[signing\]'"):
+        sign_folder(str(tmp_path), private_key="k.pem")
+
+
+def test_cli_scan_without_the_hub_client_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from click.testing import CliRunner
+
+    from loadguard.cli import main
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    out = CliRunner().invoke(main, ["scan", "hf:org/model", "-q"])
+    assert out.exit_code == 2
+    assert "loadguard[hf]" in out.output
+    assert "Traceback" not in out.output

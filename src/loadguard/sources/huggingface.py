@@ -49,11 +49,16 @@ LISTING_FIELDS = (
 )
 
 
+class MissingHubClient(MissingExtra, SourceError):
+    """A hub client library is not installed; a ``SourceError`` too, so a scan of
+    several targets reports it for the hub targets and goes on with the rest."""
+
+
 def _hub() -> Any:
     try:
         import huggingface_hub
-    except ImportError:  # pragma: no cover - the venv has it; the message is for users
-        raise MissingExtra("scanning hf: targets", "hf") from None
+    except ImportError:
+        raise MissingHubClient("scanning hf: and csg: targets", "hf") from None
     return huggingface_hub
 
 
