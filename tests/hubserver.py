@@ -486,6 +486,8 @@ class Handler(BaseHTTPRequestHandler):
                     "Tags": repo.tags,
                     "CreatedTime": 1735787045,
                     "LastUpdatedTime": 1770091506,
+                    "CreatedAt": 1735787045,
+                    "UpdatedAt": 1770091506,
                     "Downloads": repo.downloads,
                 },
             }

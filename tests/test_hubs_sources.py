@@ -250,6 +250,9 @@ def test_missing_client_libraries_name_the_extra(
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)
     with pytest.raises(MissingExtra, match=r"pip install 'loadguard\[hf\]'"):
         hf_snapshot("org/model")
+    monkeypatch.setitem(sys.modules, "modelscope_hub", None)
+    with pytest.raises(MissingExtra, match=r"pip install 'loadguard\[modelscope\]'"):
+        ms_snapshot("damo/model")
     monkeypatch.setitem(sys.modules, "model_signing", None)
     with pytest.raises(MissingExtra, match=r"pip install 'loadguard\[signing\]'"):
         sign_folder(str(tmp_path), private_key="k.pem")

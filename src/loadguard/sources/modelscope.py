@@ -1,42 +1,48 @@
-"""ModelScope: ``ms:owner/name[@revision]`` scanned remotely through its HTTP API.
+"""ModelScope: ``ms:owner/name[@revision]`` scanned remotely through the ModelScope SDK.
 
-The endpoints are the ones the ``modelscope`` SDK (``modelscope_hub``) calls:
-``/api/v1/models/{id}`` (metadata), ``/api/v1/models/{id}/revisions`` (branch
-and tag -> commit), ``/api/v1/models/{id}/repo/files?Revision=&Recursive=True``
-(paths, sizes, sha256 of every file) and ``/api/v1/models/{id}/repo?Revision=
-&FilePath=`` (content, with HTTP Range for weights). The SDK is not needed to
-scan (it is the ``[modelscope]`` extra for loading); this keeps the scan on
-the standard library and testable against a local server.
+The listing goes through ``modelscope_hub.HubApi`` (the hub client the
+``modelscope`` package delegates to; extra ``[modelscope]``): ``get_repo``
+for metadata, ``list_repo_revisions`` for branch/tag -> commit, and
+``list_repo_files`` for every file's path, size and sha256. The SDK has no
+range reads, so weights are read by HTTP ranges from the download URL it
+uses itself (``/api/v1/models/{id}/repo?Revision=&FilePath=``), pinned to
+the resolved commit, through ``RemoteStore`` (hash-checked whole files,
+counted bytes, partial marking).
 
 Endpoint: ``MODELSCOPE_ENDPOINT`` (or the older ``MODELSCOPE_DOMAIN``),
-default ``https://modelscope.cn``. Token: ``MODELSCOPE_API_TOKEN``, sent as a
-bearer header that never follows a redirect.
+default ``https://modelscope.cn``. Token: ``MODELSCOPE_API_TOKEN``, given to
+the SDK and sent on range reads as a header that never follows a redirect.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from ..errors import SourceError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, ScanError, Snapshot
-from .http import NotFound, UrlFetcher, get_json
-from .huggingface import parse_hf_spec
+from .http import UrlFetcher
+from .huggingface import MissingHubClient, parse_hf_spec
 from .remote import (
+    RETRY_STATUSES,
     LiveMetadata,
     RemoteReadError,
     RemoteStore,
+    RetryableError,
     prefetch_candidates,
     safe_repo_path,
+    with_retries,
 )
 
 DEFAULT_ENDPOINT = "https://modelscope.cn"
 DEFAULT_REVISION = "master"
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
+T = TypeVar("T")
 
 
 def ms_endpoint(endpoint: str | None = None) -> str:
@@ -52,27 +58,38 @@ def _secret() -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def _data(payload: object, what: str) -> Mapping[str, object]:
-    """ModelScope wraps answers as ``{"Code": 200, "Data": {...}}``."""
-    if not isinstance(payload, dict):
-        raise SourceError(f"{what}: unexpected answer from ModelScope")
-    code = payload.get("Code", 200)
-    if code not in (200, "200", 0) or payload.get("Success") is False:
-        raise SourceError(f"{what}: ModelScope error {code}: {payload.get('Message', '')}")
-    data = payload.get("Data")
-    return data if isinstance(data, dict) else {}
-
-
-def _api(endpoint: str, path: str, what: str, **params: str) -> Mapping[str, object]:
-    url = f"{endpoint}/api/v1/models/{path}"
-    if params:
-        url += "?" + urlencode(params)
+def _sdk(endpoint: str) -> Any:
     try:
-        return _data(get_json(url, secret_headers=_secret(), what=what), what)
-    except NotFound:
-        raise SourceError(
-            f"{what}: not found on ModelScope (deleted, renamed or private)"
-        ) from None
+        import modelscope_hub
+    except ImportError:
+        raise MissingHubClient("scanning ms: targets", "modelscope") from None
+    token = os.environ.get("MODELSCOPE_API_TOKEN") or None
+    return modelscope_hub.HubApi(endpoint=endpoint, token=token)
+
+
+def _call(what: str, call: Callable[[], T]) -> T:
+    """An SDK call with our bounded retries and our error messages."""
+    from modelscope_hub import errors
+
+    def attempt() -> T:
+        try:
+            return call()
+        except errors.NotExistError:
+            raise SourceError(
+                f"{what}: not found on ModelScope (deleted, renamed or private)"
+            ) from None
+        except errors.AuthenticationError:
+            raise SourceError(f"{what}: not authorised; set MODELSCOPE_API_TOKEN") from None
+        except errors.APIError as exc:
+            status = exc.status_code
+            if status in RETRY_STATUSES:
+                raise RetryableError(f"{what}: HTTP {status}") from None
+            raise SourceError(f"{what}: ModelScope error HTTP {status}") from None
+        except errors.HubError as exc:
+            raise RetryableError(f"{what}: {type(exc).__name__}") from None
+
+    try:
+        return with_retries(attempt)
     except RemoteReadError as exc:
         raise SourceError(str(exc)) from None
 
@@ -81,18 +98,20 @@ def resolve_revision(endpoint: str, model_id: str, revision: str) -> str | None:
     """The commit a branch or tag names, when the hub says; ``None`` when it does not."""
     if _COMMIT.match(revision):
         return revision
-    data = _api(endpoint, f"{model_id}/revisions", f"ms:{model_id}")
-    revision_map = data.get("RevisionMap")
-    groups = revision_map if isinstance(revision_map, dict) else {}
-    for group in ("Branches", "Tags"):
-        for item in groups.get(group) or []:
-            if isinstance(item, dict) and item.get("Revision") == revision:
-                commit = item.get("CommitId") or item.get("Commit") or item.get("Sha")
-                return str(commit) if commit else None
-    raise SourceError(f"ms:{model_id}@{revision}: revision not found on ModelScope")
+    api = _sdk(endpoint)
+    what = f"ms:{model_id}@{revision}"
+    refs = _call(what, lambda: api.list_repo_revisions(model_id, "model"))
+    for item in refs or []:
+        name = item.get("Revision") or item.get("name") if isinstance(item, dict) else None
+        if name == revision:
+            commit = item.get("CommitId") or item.get("commit_id") or item.get("Sha")
+            return str(commit) if commit else None
+    raise SourceError(f"{what}: revision not found on ModelScope")
 
 
 def _date(value: object) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, (int, float)) and value > 0:
         return datetime.fromtimestamp(value, tz=timezone.utc).isoformat()
     return str(value) if value else None
@@ -108,21 +127,24 @@ def ms_snapshot(
     endpoint = ms_endpoint(endpoint)
     requested = revision or DEFAULT_REVISION
     what = f"ms:{model_id}@{requested}"
-    info = _api(endpoint, model_id, what)
+    api = _sdk(endpoint)
+    info = _call(what, lambda: api.get_repo(model_id, "model"))
     commit = resolve_revision(endpoint, model_id, requested)
     pinned = commit or requested
-    listing = _api(endpoint, f"{model_id}/repo/files", what, Revision=pinned, Recursive="True")
+    listing = _call(
+        what, lambda: api.list_repo_files(model_id, "model", revision=pinned, recursive=True)
+    )
     files: list[FileEntry] = []
     skipped: list[ScanError] = []
-    for item in listing.get("Files") or []:  # type: ignore[attr-defined]
-        if not isinstance(item, dict) or item.get("Type", "blob") != "blob":
+    for item in listing:
+        if getattr(item, "type", "blob") != "blob":
             continue
-        path = str(item.get("Path") or "")
+        path = str(getattr(item, "path", "") or "")
         if not safe_repo_path(path):
             skipped.append(ScanError(path, "source", "path leaves the repository", "unsafe-path"))
             continue
-        sha = item.get("Sha256")
-        files.append(FileEntry(path, int(item.get("Size") or 0), str(sha) if sha else None))
+        sha = getattr(item, "sha256", None)
+        files.append(FileEntry(path, int(getattr(item, "size", 0) or 0), str(sha) if sha else None))
         if len(files) >= limits.max_files:
             skipped.append(
                 ScanError("", "source", f"more than {limits.max_files} files", "too-many-files")
@@ -140,16 +162,16 @@ def ms_snapshot(
         {f.path: f for f in files}, fetcher, per_file_budget=limits.max_pickle_bytes
     )
     store.prefetch(prefetch_candidates(files))
-    tags = info.get("Tags") or []
+    tags = getattr(info, "tags", None) or []
     static: dict[str, object] = {
         "source": "modelscope",
         "endpoint": endpoint,
         "requested_revision": requested,
         "revision_pinned": commit is not None,
         "tags": [str(t) for t in tags] if isinstance(tags, list) else [],
-        "created_at": _date(info.get("CreatedTime")),
-        "last_modified": _date(info.get("LastUpdatedTime")),
-        "downloads": info.get("Downloads"),
+        "created_at": _date(getattr(info, "created_at", None)),
+        "last_modified": _date(getattr(info, "last_modified", None)),
+        "downloads": getattr(info, "downloads", None),
         "partial": bool(skipped),
     }
     return Snapshot(
