@@ -92,3 +92,21 @@ def test_range_response_checks() -> None:
         check_range_response("p", 2, 6, 200, None, b"short", 10)
     with pytest.raises(RemoteReadError, match="unexpected HTTP 416"):
         check_range_response("p", 2, 6, 416, None, b"", 10)
+
+
+def test_digest_streams_past_the_analysis_budget_and_checks_name_prefixes() -> None:
+    import hashlib
+
+    data = bytes(range(256)) * 40_000  # ~10 MB
+    sha = hashlib.sha256(data).hexdigest()
+    fetcher = MemoryFetcher({"w.pth": data, "bad-deadbeef.pth": data, f"ok-{sha[:8]}.pth": data})
+    entries = {p: FileEntry(p, len(data)) for p in fetcher.files}
+    prefixes = {"bad-deadbeef.pth": "deadbeef", f"ok-{sha[:8]}.pth": sha[:8]}
+    store = RemoteStore(entries, fetcher, hash_prefixes=prefixes, per_file_budget=1 << 20)
+    with pytest.raises(OSError, match="budget"), store.open("w.pth") as stream:
+        stream.read()
+    assert store.digest("w.pth") == sha
+    assert store.digest(f"ok-{sha[:8]}.pth") == sha
+    with pytest.raises(RemoteReadError, match="as its name says"):
+        store.digest("bad-deadbeef.pth")
+    assert store.ledger.partial

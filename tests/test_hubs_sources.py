@@ -238,6 +238,50 @@ def test_openmmlab_model_with_bases_and_ranged_checkpoint(
         list(iter_snapshots("mmlab:notapackage"))
 
 
+def test_openmmlab_lock_checks_the_hash_the_checkpoint_name_promises(
+    hub: HubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import hashlib
+
+    from click.testing import CliRunner
+
+    from hubserver import Repo
+    from loadguard.cli import main
+    from loadguard.provenance.lockfile import read_lock
+
+    monkeypatch.setenv("LOADGUARD_GITHUB_RAW", hub.url + "/raw")
+    weights = torch_zip(tensor_bytes=1 << 20)
+    good = f"tiny-{hashlib.sha256(weights).hexdigest()[:8]}.pth"
+    hub.state.files[good] = weights
+    hub.state.files["tiny-deadbeef.pth"] = weights
+    repo = Repo("open-mmlab/mmdetection")
+    hub.state.github["open-mmlab/mmdetection"] = repo
+    index = b"Import:\n  - configs/m/metafile.yml\n"
+    meta = (
+        "Models:\n"
+        f"  - Name: good\n    Config: configs/m/good.py\n    Weights: {hub.url}/files/{good}\n"
+        f"  - Name: bad\n    Config: configs/m/bad.py\n    Weights: {hub.url}/files/tiny-deadbeef.pth\n"
+    ).encode()
+    repo.commit(
+        {
+            "model-index.yml": index,
+            "configs/m/metafile.yml": meta,
+            "configs/m/good.py": b"model = dict(type='X')\n",
+            "configs/m/bad.py": b"model = dict(type='X')\n",
+        },
+        ref="main",
+    )
+    lock = f"{tmp_path}/loadguard.lock"
+    out = CliRunner().invoke(main, ["lock", "mmlab:mmdet/good", "--lock", lock])
+    assert out.exit_code == 0, out.output
+    (entry,) = read_lock(lock).models
+    locked = {f.path: f.sha256 for f in entry.files}
+    assert locked[f"checkpoints/{good}"] == hashlib.sha256(weights).hexdigest()
+    out = CliRunner().invoke(main, ["lock", "mmlab:mmdet/bad", "--lock", lock])
+    assert out.exit_code == 2
+    assert "as its name says" in out.output
+
+
 def test_missing_client_libraries_name_the_extra(
     monkeypatch: pytest.MonkeyPatch, tmp_path: object
 ) -> None:

@@ -73,12 +73,14 @@ def lock_model(target: str, snapshot: Snapshot, result: ScanResult) -> LockedMod
             f"{target}: the snapshot was read only partially; not locking it ({problems})"
         )
     files = []
+    # Remote stores hash without the analysis read budget and check name-promised hashes.
+    digest_of = getattr(snapshot.store, "digest", None)
     for entry in snapshot.files:
         try:
-            digest = snapshot.sha256(entry.path)
+            digest = digest_of(entry.path) if callable(digest_of) else snapshot.sha256(entry.path)
         except (OSError, SourceError) as exc:
             raise LockError(f"{target}: cannot hash {entry.path}: {exc}") from None
-        files.append(LockedFile(entry.path, entry.size, digest))
+        files.append(LockedFile(entry.path, entry.size, str(digest)))
     keep = ("tags", "created_at", "last_modified", "endpoint", "github", "model", "config")
     meta = {k: snapshot.metadata[k] for k in keep if snapshot.metadata.get(k) is not None}
     requested = snapshot.metadata.get("requested_revision")

@@ -19,6 +19,7 @@ import ast
 import hashlib
 import os
 import posixpath
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -68,6 +69,15 @@ class MmModel:
     metafile: str
     collection: str | None
     task: str | None
+
+
+_HASH_SUFFIX = re.compile(r"-([0-9a-f]{8,64})\.[A-Za-z0-9]+$")
+
+
+def hash_prefix(name: str) -> str | None:
+    """The sha256 prefix in an OpenMMLab/torch.hub file name (``…_20220902-78e30dcc.pth``)."""
+    match = _HASH_SUFFIX.search(posixpath.basename(name))
+    return match.group(1) if match else None
 
 
 def parse_mmlab_spec(spec: str) -> tuple[str, str, str | None, str | None]:
@@ -235,7 +245,10 @@ def model_snapshot(
         files.append(FileEntry(name, size))
     fetcher = _MixedFetcher(bodies, UrlFetcher(urls.__getitem__, {f.path: f.size for f in files}))
     store = RemoteStore(
-        {f.path: f for f in files}, fetcher, per_file_budget=limits.max_pickle_bytes
+        {f.path: f for f in files},
+        fetcher,
+        hash_prefixes={p: h for p in urls if (h := hash_prefix(p))},
+        per_file_budget=limits.max_pickle_bytes,
     )
     static: dict[str, object] = {
         "source": "openmmlab",

@@ -27,6 +27,10 @@ from .http import NotFound, get, get_json
 from .remote import RemoteReadError
 
 MAX_ARCHIVE_BYTES = 512 << 20
+# torch.hub trusts these owners without asking (``_check_repo_is_trusted``)
+TORCH_TRUSTED_OWNERS = frozenset(
+    {"facebookresearch", "facebookincubator", "pytorch", "fairinternal"}
+)
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -115,6 +119,7 @@ def torch_hub_snapshot(
         "archive_url": f"{web_base()}/{owner}/{repo}/zipball/{commit}",
         "bytes_fetched": len(response.body),
         "partial": bool(skipped),
+        "torch_hub_trusted_owner": owner in TORCH_TRUSTED_OWNERS,
         **_repo_metadata(owner, repo),
     }
     return Snapshot(
