@@ -314,3 +314,12 @@ def test_code_and_configs_are_prefetched_and_verified(hub: HubServer) -> None:
     assert not [p for _, p, _ in hub.state.log if p.startswith("/cdn/")][
         1:
     ]  # weights not prefetched
+
+
+def test_a_longer_body_than_listed_is_cut_and_refused(hub: HubServer) -> None:
+    hub.state.repo("org/model").commit({"modeling_x.py": b"x = 1\n"})
+    hub.state.fault(r"/resolve/.*/modeling_x.py$", "swap", times=10, swap_with=b"#" * (4 << 20))
+    snap = hf_snapshot("org/model", prefetch=False)
+    with pytest.raises(RemoteReadError, match="server sent 7 bytes"):
+        snap.read("modeling_x.py", 1 << 20)
+    assert snap.metadata["bytes_fetched"] <= 7  # type: ignore[operator]

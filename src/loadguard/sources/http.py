@@ -53,8 +53,13 @@ def get(
     max_bytes: int = 64 << 20,
     what: str | None = None,
     timeout: float | None = None,
+    truncate: bool = False,
 ) -> Response:
-    """GET with retries. Raises ``NotFound`` on 404, ``RemoteReadError`` on other failures."""
+    """GET with retries. Raises ``NotFound`` on 404, ``RemoteReadError`` on other failures.
+
+    A body longer than ``max_bytes`` is an error, or with ``truncate`` cut
+    there (the caller checks sizes itself and must not download more).
+    """
     label = what or url
     _check_scheme(url, label)
     seconds = timeout if timeout is not None else current_retry_policy().timeout_seconds
@@ -82,9 +87,11 @@ def get(
         except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise RetryableError(f"{label}: network error ({type(reason).__name__})") from None
-        if len(body) > max_bytes:
-            raise RemoteReadError(f"{label}: response larger than {max_bytes} bytes")
         declared = got.get("content-length")
+        if len(body) > max_bytes:
+            if not truncate:
+                raise RemoteReadError(f"{label}: response larger than {max_bytes} bytes")
+            return Response(status, got, body[:max_bytes])
         if declared and declared.isdigit() and int(declared) != len(body):
             raise RetryableError(f"{label}: truncated response ({len(body)} of {declared} bytes)")
         return Response(status, got, body)
@@ -154,8 +161,9 @@ class UrlFetcher:
             self._url_for(path),
             headers={"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"},
             secret_headers=self._secret,
-            max_bytes=max(size, end - start),
+            max_bytes=end,  # a server ignoring the range is read only up to what we need
             what=f"{self._label}{path}",
+            truncate=True,
         )
         return check_range_response(
             path,
@@ -165,6 +173,7 @@ class UrlFetcher:
             response.headers.get("content-range"),
             response.body,
             size,
+            response.headers.get("content-length"),
         )
 
     def fetch_whole(self, path: str, size: int) -> bytes:
@@ -172,6 +181,7 @@ class UrlFetcher:
             self._url_for(path),
             headers={"Accept-Encoding": "identity"},
             secret_headers=self._secret,
-            max_bytes=size,
+            max_bytes=size + 1,
             what=f"{self._label}{path}",
+            truncate=True,
         ).body

@@ -147,7 +147,14 @@ class HfFetcher:
         )
         return url
 
-    def _get(self, path: str, extra: Mapping[str, str]) -> tuple[int, Mapping[str, str], bytes]:
+    def _get(
+        self, path: str, extra: Mapping[str, str], max_bytes: int
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """GET through the library's session, streaming at most ``max_bytes`` of the body.
+
+        A server that ignores a range, or lies about a size, cannot make us
+        download more than the caller can use.
+        """
         hub = _hub()
         import httpx2
 
@@ -158,38 +165,52 @@ class HfFetcher:
 
         def attempt() -> tuple[int, Mapping[str, str], bytes]:
             try:
-                response = hub.utils.get_session().get(
+                with hub.utils.get_session().stream(
+                    "GET",
                     self.url(path),
                     headers=headers,
                     follow_redirects=True,
                     timeout=current_retry_policy().timeout_seconds,
-                )
-                body = response.content
+                ) as response:
+                    status = response.status_code
+                    if status in RETRY_STATUSES:
+                        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+                        raise RetryableError(f"{what}: HTTP {status}", retry_after)
+                    if status in (401, 403):
+                        raise RemoteReadError(
+                            f"{what}: not authorised (HTTP {status}); set HF_TOKEN"
+                        )
+                    if status == 404:
+                        raise RemoteReadError(f"{what}: not found (the file or repo vanished)")
+                    if status >= 400:
+                        raise RemoteReadError(f"{what}: HTTP {status}")
+                    body = bytearray()
+                    for chunk in response.iter_bytes():
+                        body += chunk
+                        if len(body) >= max_bytes:
+                            break  # closing the response drops the rest
+                    return status, response.headers, bytes(body[:max_bytes])
             except httpx2.TransportError as exc:
                 raise RetryableError(f"{what}: network error {type(exc).__name__}") from None
-            status = response.status_code
-            if status in RETRY_STATUSES:
-                raise RetryableError(
-                    f"{what}: HTTP {status}", parse_retry_after(response.headers.get("Retry-After"))
-                )
-            if status in (401, 403):
-                raise RemoteReadError(f"{what}: not authorised (HTTP {status}); set HF_TOKEN")
-            if status == 404:
-                raise RemoteReadError(f"{what}: not found (the file or repo vanished)")
-            if status >= 400:
-                raise RemoteReadError(f"{what}: HTTP {status}")
-            return status, response.headers, body
 
         return with_retries(attempt)
 
     def fetch_range(self, path: str, start: int, end: int) -> bytes:
-        status, headers, body = self._get(path, {"Range": f"bytes={start}-{end - 1}"})
+        status, headers, body = self._get(path, {"Range": f"bytes={start}-{end - 1}"}, end)
         return check_range_response(
-            path, start, end, status, headers.get("Content-Range"), body, self._sizes.get(path, -1)
+            path,
+            start,
+            end,
+            status,
+            headers.get("Content-Range"),
+            body,
+            self._sizes.get(path, -1),
+            headers.get("Content-Length"),
         )
 
     def fetch_whole(self, path: str, size: int) -> bytes:
-        _, _, body = self._get(path, {})
+        # one byte more than promised, so a longer file is noticed (and refused by the store)
+        _, _, body = self._get(path, {}, size + 1)
         return body
 
 

@@ -478,9 +478,20 @@ class RemoteStore:
 
 
 def check_range_response(
-    path: str, start: int, end: int, status: int, content_range: str | None, body: bytes, size: int
+    path: str,
+    start: int,
+    end: int,
+    status: int,
+    content_range: str | None,
+    body: bytes,
+    size: int,
+    content_length: str | None = None,
 ) -> bytes:
-    """``[start, end)`` from a range response; raise unless it holds exactly that."""
+    """``[start, end)`` from a range response; raise unless it holds exactly that.
+
+    A server that ignores ``Range`` answers 200 with the whole file; callers
+    read such a body only up to ``end`` bytes, so ``body`` is then a prefix.
+    """
     if status == 206:
         if content_range:
             total = content_range.rsplit("/", 1)[-1].strip()
@@ -489,7 +500,12 @@ def check_range_response(
                     f"{path}: server reports {total} bytes, the listing says {size}"
                 )
     elif status == 200:
-        if len(body) != size:
+        declared = content_length.strip() if content_length else ""
+        if declared.isdigit() and int(declared) != size:
+            raise RemoteReadError(
+                f"{path}: server reports {declared} bytes, the listing says {size}"
+            )
+        if len(body) < end:
             raise RemoteReadError(
                 f"{path}: server ignored the range and sent {len(body)} bytes, expected {size}"
             )
