@@ -57,3 +57,26 @@ def custom_code_repo() -> dict[str, bytes]:
         b"        os.system('true')\n",
         "pytorch_model.bin": torch_zip(),
     }
+
+
+class ReadAllAnalyzer:
+    """A test analyzer that reads every weight file to its end (as a pickle walker may)."""
+
+    name = "readall"
+    version = "1"
+
+    def wants(self, entry: object, kind: object) -> bool:
+        return str(getattr(entry, "path", "")).endswith(".bin")
+
+    def analyze_file(self, ctx: object, entry: object, kind: object) -> object:
+        from loadguard.analyzers.base import AnalyzerOutput
+        from loadguard.model import ScanError
+
+        path = entry.path  # type: ignore[attr-defined]
+        try:
+            with ctx.snapshot.store.open(path) as stream:  # type: ignore[attr-defined]
+                while stream.read(1 << 20):
+                    pass
+        except OSError as exc:
+            return AnalyzerOutput(errors=(ScanError(path, self.name, str(exc), "unreadable"),))
+        return AnalyzerOutput()

@@ -323,3 +323,22 @@ def test_a_longer_body_than_listed_is_cut_and_refused(hub: HubServer) -> None:
     with pytest.raises(RemoteReadError, match="server sent 7 bytes"):
         snap.read("modeling_x.py", 1 << 20)
     assert snap.metadata["bytes_fetched"] <= 7  # type: ignore[operator]
+
+
+def test_analysis_of_a_partly_fetched_file_is_not_cached(
+    hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loadguard.analyzers import REGISTRY
+    from loadguard.engine import MemoryCache, scan_snapshot
+
+    monkeypatch.setitem(REGISTRY, "readall", "hubrepos:ReadAllAnalyzer")
+    hub.state.repo("org/model").commit({"pytorch_model.bin": torch_zip(tensor_bytes=2 << 20)})
+    cache = MemoryCache()
+    hub.state.fault(r"^/cdn/", status=500, times=100)
+    first = scan_snapshot(hf_snapshot("org/model"), analyzers=["readall"], cache=cache)
+    assert any(e.stage == "readall" for e in first.errors)
+    hub.state.faults.clear()
+    second = scan_snapshot(hf_snapshot("org/model"), analyzers=["readall"], cache=cache)
+    assert not second.errors  # analysed afresh, not served the failed run from the cache
+    third = scan_snapshot(hf_snapshot("org/model"), analyzers=["readall"], cache=cache)
+    assert third.stats[0].cached == 1  # a complete analysis is cached as usual

@@ -175,6 +175,9 @@ def _analyze_file(
     output = _guarded(analyzer.name, entry.path, run)
     if any(e.kind in ("timeout", "read-budget") for e in output.errors):
         return output, False  # an aborted analysis must not be cached as complete
+    fetch_failed = getattr(ctx.snapshot.store, "fetch_failed", None)
+    if callable(fetch_failed) and fetch_failed(entry.path):
+        return output, False  # nor one that saw only part of a remote file
     if key is not None and cache is not None:
         cache.put(key, relocate(output, entry.path, _PLACEHOLDER))
     return output, False

@@ -390,6 +390,11 @@ class RemoteStore:
                     self._bodies[entry.path] = data
                     self._held += len(data)
 
+    def fetch_failed(self, path: str) -> bool:
+        """True once any read of ``path`` failed: analyses of it are incomplete."""
+        with self.ledger.lock:
+            return any(e.path == path for e in self.ledger.errors)
+
     def late_errors(self) -> tuple[ScanError, ...]:
         """Fetch failures so far; the engine adds them to the scan's errors."""
         with self.ledger.lock:
