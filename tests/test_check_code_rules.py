@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from loadguard.cli import main
 from loadguard.consumer import check_code, check_paths, check_source
 from loadguard.model import ScanError, Severity
+from sarif_schema import SARIF_SCHEMA
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 
 def _rules(source: str) -> list[tuple[str, Severity]]:
@@ -187,7 +187,7 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
     assert text.exit_code == 1 and "LG-CODE-001" in text.output and "fix:" in text.output
     sarif = runner.invoke(main, ["check-code", str(project), "--format", "sarif"])
     log = json.loads(sarif.output)
-    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(log)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     rules = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert rules == {"LG-CODE-001", "LG-CODE-005"}
     doc = json.loads(runner.invoke(main, ["check-code", str(project), "--format", "json"]).output)

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from loadguard.cli import main
+from sarif_schema import SARIF_SCHEMA
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "repos"
-SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 
 def _scan(*args: str) -> tuple[int, str]:
@@ -38,7 +38,7 @@ def test_sarif_from_the_cli_validates(tmp_path: Path) -> None:
     out = tmp_path / "r.sarif"
     code, _ = _scan(str(EXAMPLES), "--format", "sarif", "-o", str(out))
     log = json.loads(out.read_text())
-    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(log)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     run = log["runs"][0]
     assert run["properties"]["gate"]["exit_code"] == code
     assert {p["gate"] for p in run["properties"]["repositories"]} <= {"pass", "fail", "error"}

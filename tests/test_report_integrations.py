@@ -16,11 +16,12 @@ import yaml
 from click.testing import CliRunner
 
 from loadguard.cli import COMMANDS, main
+from sarif_schema import SARIF_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "action_run.sh"
 EXAMPLES = ROOT / "examples" / "repos"
-SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+SCHEMA = SARIF_SCHEMA
 
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 

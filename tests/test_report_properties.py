@@ -16,8 +16,9 @@ from loadguard.policy import apply_policy, preset
 from loadguard.report.html import MAX_FINDINGS_PER_REPO, render_html
 from loadguard.report.sarif import results_to_sarif, sarif_dumps
 from report_samples import backdoor_result
+from sarif_schema import SARIF_SCHEMA
 
-SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
+SCHEMA = SARIF_SCHEMA
 VALIDATOR = jsonschema.Draft4Validator(SCHEMA)
 
 # Any text, including lone surrogates (non-UTF-8 file names arrive as surrogateescape).

@@ -11,6 +11,7 @@ from loadguard.api import iter_scan
 from loadguard.model import ScanError, ScanResult
 from loadguard.report.sarif import SuppressedFinding, results_to_sarif, sarif_dumps
 from report_samples import COMMIT, backdoor_result, clean_result
+from sarif_schema import SARIF_SCHEMA
 
 DATA = Path(__file__).parent / "data"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "repos"
@@ -18,8 +19,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "repos"
 
 @pytest.fixture(scope="module")
 def validator() -> jsonschema.Draft4Validator:
-    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
-    return jsonschema.Draft4Validator(schema)
+    return jsonschema.Draft4Validator(SARIF_SCHEMA)
 
 
 def _validate(validator: jsonschema.Draft4Validator, log: dict[str, Any]) -> None:
@@ -200,3 +200,41 @@ def test_expired_baseline_entries_are_notifications(
     notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert sum(n["descriptor"]["id"] == "baseline/expired" for n in notes) == len(result.findings)
     assert {r["baselineState"] for r in log["runs"][0]["results"]} == {"unchanged"}
+
+
+def test_the_built_schema_rejects_invalid_logs() -> None:
+    """The schema is ours (built from the SARIF 2.1.0 standard): prove it can fail."""
+    good = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "x"}},
+                "results": [{"message": {"text": "m"}, "level": "error"}],
+            }
+        ],
+    }
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(good)
+    for bad in (
+        {**good, "version": "2.0.0"},
+        {"version": "2.1.0", "runs": [{"tool": {}}]},
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "x"}},
+                    "results": [{"message": {"text": "m"}, "level": "high"}],
+                }
+            ],
+        },
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "x"}},
+                    "results": [{"message": {"text": "m"}, "codeFlows": [{"threadFlows": []}]}],
+                }
+            ],
+        },
+        {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x", "rulez": []}}}]},
+    ):
+        assert not jsonschema.Draft4Validator(SARIF_SCHEMA).is_valid(bad)
