@@ -188,6 +188,10 @@ class Handler(BaseHTTPRequestHandler):
             if fault is not None and fault.kind == "stall":
                 time.sleep(fault.seconds)  # a server that accepts and then says nothing
                 return self._send(200, b"", head=head)
+            if fault is not None and fault.kind == "github-rate-limit":
+                reset = str(int(time.time()))  # "resets now": the retry may go ahead at once
+                extra = {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}
+                return self._send(403, b'{"message": "API rate limit exceeded"}', headers=extra)
             if fault is not None and fault.kind == "status":
                 extra = {"Retry-After": fault.retry_after} if fault.retry_after else {}
                 return self._send(fault.status, b"fault", head=head, headers=extra)

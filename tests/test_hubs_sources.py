@@ -314,3 +314,13 @@ def test_cli_scan_without_the_hub_client_is_a_clean_error(monkeypatch: pytest.Mo
     assert out.exit_code == 2
     assert "loadguard[hf]" in out.output
     assert "Traceback" not in out.output
+
+
+def test_github_rate_limit_is_retried_then_reported(hub: HubServer) -> None:
+    hub.state.github["owner/net"] = _gh("owner/net")
+    commit = hub.state.github["owner/net"].commit({"hubconf.py": HUBCONF}, ref="main")
+    hub.state.fault(r"^/github/repos/owner/net/commits/", "github-rate-limit", times=1)
+    assert torch_hub_snapshot("owner", "net").revision == commit
+    hub.state.fault(r"^/github/repos/owner/net/commits/", "github-rate-limit", times=100)
+    with pytest.raises(SourceError, match="rate limited"):
+        torch_hub_snapshot("owner", "net")

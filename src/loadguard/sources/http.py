@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -75,10 +76,17 @@ def get(
                 got = {k.lower(): v for k, v in response.headers.items()}
         except urllib.error.HTTPError as exc:
             status = exc.code
-            retry_after = parse_retry_after(exc.headers.get("Retry-After") if exc.headers else None)
+            answer = exc.headers
+            retry_after = parse_retry_after(answer.get("Retry-After") if answer else None)
             exc.close()
             if status in RETRY_STATUSES:
                 raise RetryableError(f"{label}: HTTP {status}", retry_after) from None
+            if status == 403 and answer is not None and answer.get("X-RateLimit-Remaining") == "0":
+                # GitHub's rate limit is a 403 with these headers, not a 429
+                wait = _seconds_until(answer.get("X-RateLimit-Reset"))
+                raise RetryableError(
+                    f"{label}: rate limited (HTTP 403, limit exhausted; set GITHUB_TOKEN)", wait
+                ) from None
             if status == 404:
                 raise NotFound(f"{label}: not found (HTTP 404)") from None
             if status in (401, 403):
@@ -97,6 +105,12 @@ def get(
         return Response(status, got, body)
 
     return with_retries(attempt)
+
+
+def _seconds_until(epoch: str | None) -> float | None:
+    if not epoch or not epoch.isdigit():
+        return None
+    return max(0.0, int(epoch) - time.time())
 
 
 def _check_scheme(url: str, label: str) -> None:
