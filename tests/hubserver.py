@@ -111,6 +111,7 @@ class HubState:
         self.renamed: dict[str, str] = {}  # old repo id -> new (HF answers 307)
         self.listing_expand: list[str] = []  # what the last /api/models listing asked for
         self.latency = 0.0  # seconds added to every request
+        self.authorised_paths: list[str] = []  # requests that carried an Authorization header
         self.faults: list[Fault] = []
         self.log: list[tuple[str, str, str]] = []  # (method, path, range)
         self.bytes_served = 0
@@ -164,6 +165,8 @@ class Handler(BaseHTTPRequestHandler):
         path = unquote(url.path)
         query = dict(parse_qs(url.query).items())
         self.state.log.append((self.command, path, self.headers.get("Range", "")))
+        if self.headers.get("Authorization"):
+            self.state.authorised_paths.append(path)
         # CSGHub serves the Hugging Face API under /csg: same routes, its own repos
         self.hf_repos = self.state.repos
         if path.startswith("/csg/"):

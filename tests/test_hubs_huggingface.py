@@ -342,3 +342,15 @@ def test_analysis_of_a_partly_fetched_file_is_not_cached(
     assert not second.errors  # analysed afresh, not served the failed run from the cache
     third = scan_snapshot(hf_snapshot("org/model"), analyzers=["readall"], cache=cache)
     assert third.stats[0].cached == 1  # a complete analysis is cached as usual
+
+
+def test_token_is_not_sent_to_the_cdn(hub: HubServer) -> None:
+    repo = hub.state.repo("org/secret", private=True)
+    repo.commit({"config.json": b"{}", "pytorch_model.bin": torch_zip(EVIL_PICKLE)})
+    snap = hf_snapshot("org/secret", token="good-token")
+    with snap.store.open("pytorch_model.bin") as stream, zipfile.ZipFile(stream) as zf:
+        assert zf.read("archive/data.pkl") == EVIL_PICKLE
+    assert any(p.startswith("/api/models/org/secret") for p in hub.state.authorised_paths)
+    assert any(p.startswith("/org/secret/resolve/") for p in hub.state.authorised_paths)
+    assert [p for _, p, _ in hub.state.log if p.startswith("/cdn/")]
+    assert not [p for p in hub.state.authorised_paths if p.startswith("/cdn/")]

@@ -86,18 +86,17 @@ def with_retries(call: Callable[[], T], policy: RetryPolicy | None = None) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-_policy_override: list[RetryPolicy] = []
+_policy = DEFAULT_RETRY
 
 
 def current_retry_policy() -> RetryPolicy:
-    return _policy_override[-1] if _policy_override else DEFAULT_RETRY
+    return _policy
 
 
 def set_retry_policy(policy: RetryPolicy | None) -> None:
     """Replace the process-wide retry policy (tests use a fast one); ``None`` restores it."""
-    _policy_override.clear()
-    if policy is not None:
-        _policy_override.append(policy)
+    global _policy
+    _policy = policy or DEFAULT_RETRY
 
 
 def parse_retry_after(value: str | None) -> float | None:
