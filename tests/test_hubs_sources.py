@@ -324,3 +324,15 @@ def test_github_rate_limit_is_retried_then_reported(hub: HubServer) -> None:
     hub.state.fault(r"^/github/repos/owner/net/commits/", "github-rate-limit", times=100)
     with pytest.raises(SourceError, match="rate limited"):
         torch_hub_snapshot("owner", "net")
+
+
+def test_github_token_is_not_sent_past_the_redirect(
+    hub: HubServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_TOKEN", "gh-secret")
+    hub.state.github["owner/net"] = _gh("owner/net")
+    hub.state.github["owner/net"].commit({"hubconf.py": HUBCONF}, ref="main")
+    torch_hub_snapshot("owner", "net")
+    assert any(p.startswith("/github/repos/") for p in hub.state.authorised_paths)
+    assert any(p.startswith("/codeload/") for _, p, _ in hub.state.log)
+    assert not [p for p in hub.state.authorised_paths if p.startswith("/codeload/")]
