@@ -52,6 +52,11 @@ class BudgetedStore:
         self.charge(len(data))
         return data
 
+    def fetch_failed(self, path: str) -> bool:
+        """Did the wrapped (remote) store fail to fetch part of ``path``?"""
+        failed = getattr(self._inner, "fetch_failed", None)
+        return bool(failed(path)) if callable(failed) else False
+
 
 class _CountingStream(io.RawIOBase):
     def __init__(self, inner: BinaryIO, store: BudgetedStore) -> None:

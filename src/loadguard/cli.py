@@ -19,6 +19,9 @@ COMMANDS: dict[str, str] = {
     "scan": "loadguard.commands.scan:scan",
     "check-code": "loadguard.commands.check_code:check_code",
     "selfcheck": "loadguard.commands.selfcheck:selfcheck",
+    "lock": "loadguard.commands.lock:lock",
+    "verify": "loadguard.commands.verify:verify",
+    "sign": "loadguard.commands.sign:sign",
 }
 
 EXIT_CLEAN = 0

@@ -69,6 +69,7 @@ def scan_snapshot(
     cache: AnalysisCache | None = None,
     options: Mapping[str, object] | None = None,
 ) -> ScanResult:
+    source_store = snapshot.store
     snapshot = dataclasses.replace(
         snapshot, store=BudgetedStore(snapshot.store, limits.max_repo_bytes_read)
     )
@@ -88,6 +89,11 @@ def scan_snapshot(
         findings += output.findings
         errors += output.errors
         stats.append(stat)
+    # Remote stores record fetch failures as they happen (a file that vanished, a
+    # short body, a hash mismatch); readers may have seen them only as OSErrors.
+    late_errors = getattr(source_store, "late_errors", None)
+    if callable(late_errors):
+        errors += list(late_errors())
     annotated = merge_duplicates([annotate(f, plan, reach, kinds) for f in findings])
     ordered = tuple(
         sorted(annotated, key=lambda f: (-f.rank, f.location.path, f.location.line or 0, f.rule_id))
@@ -169,6 +175,9 @@ def _analyze_file(
     output = _guarded(analyzer.name, entry.path, run)
     if any(e.kind in ("timeout", "read-budget") for e in output.errors):
         return output, False  # an aborted analysis must not be cached as complete
+    fetch_failed = getattr(ctx.snapshot.store, "fetch_failed", None)
+    if callable(fetch_failed) and fetch_failed(entry.path):
+        return output, False  # nor one that saw only part of a remote file
     if key is not None and cache is not None:
         cache.put(key, relocate(output, entry.path, _PLACEHOLDER))
     return output, False

@@ -20,7 +20,13 @@ from .hf_cache import is_cache_repo, is_cache_root, iter_cache_snapshots
 from .local import LocalStore, infer_platform, iter_repo_dirs, snapshot_from_folder
 
 # prefix -> "module:function(spec: str, limits: Limits) -> Iterator[Snapshot]"
-HUB_SOURCES: dict[str, str] = {}
+HUB_SOURCES: dict[str, str] = {
+    "hf": "loadguard.sources.huggingface:iter_hf_snapshots",
+    "ms": "loadguard.sources.modelscope:iter_ms_snapshots",
+    "csg": "loadguard.sources.opencsg:iter_csg_snapshots",
+    "hub": "loadguard.sources.torch_hub:iter_torch_hub_snapshots",
+    "mmlab": "loadguard.sources.openmmlab:iter_mmlab_snapshots",
+}
 
 
 def iter_snapshots(target: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[Snapshot]:
