@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "scan": "loadguard.commands.scan:scan",
     "check-code": "loadguard.commands.check_code:check_code",
     "selfcheck": "loadguard.commands.selfcheck:selfcheck",
+    "study": "loadguard.commands.study:study",
+    "report": "loadguard.commands.report:report",
 }
 
 EXIT_CLEAN = 0
