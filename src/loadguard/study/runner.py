@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from typing import Any
 
 from .. import __version__
-from ..analyzers import DEFAULT_ANALYZERS, load_analyzer
+from ..analyzers import DEFAULT_ANALYZERS, REGISTRY, load_analyzer
 from ..engine import CacheKey, scan_snapshot
 from ..errors import LoadguardError, MissingExtra
 from ..limits import DEFAULT_LIMITS, Limits
@@ -63,7 +63,14 @@ class StudySummary:
 _STATE: dict[str, Any] = {}
 
 
-def _init_worker(base: Mapping[CacheKey, str], analyzers: tuple[str, ...], limits: Limits) -> None:
+def _init_worker(
+    base: Mapping[CacheKey, str],
+    analyzers: tuple[str, ...],
+    limits: Limits,
+    registry: Mapping[str, str] | None = None,
+) -> None:
+    # analyzers registered at run time in the parent (plugins, tests) exist in workers too
+    REGISTRY.update(registry or {})
     _STATE["cache"] = LayeredCache(base)
     _STATE["analyzers"] = analyzers
     _STATE["limits"] = limits
@@ -144,7 +151,7 @@ class LocalExecutor(Executor):
             max_workers=workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_init_worker,
-            initargs=(dict(base), analyzers, limits),
+            initargs=(dict(base), analyzers, limits, _registry_of(analyzers)),
         )
 
     def run(self, chunks: Iterable[list[RepoTask]]) -> Iterator[list[RepoRows]]:
@@ -206,7 +213,10 @@ class RayExecutor(Executor):
         self.workers = workers
         actor_cls = ray.remote(num_cpus=1)(_RayWorker)
         base_ref = ray.put(dict(base))
-        self._actors = [actor_cls.remote(base_ref, analyzers, limits) for _ in range(workers)]
+        registry = _registry_of(analyzers)
+        self._actors = [
+            actor_cls.remote(base_ref, analyzers, limits, registry) for _ in range(workers)
+        ]
 
     def run(self, chunks: Iterable[list[RepoTask]]) -> Iterator[list[RepoRows]]:
         ray = self._ray
@@ -238,14 +248,24 @@ class RayExecutor(Executor):
 
 
 class _RayWorker:
-    def __init__(self, base: Mapping[CacheKey, str], analyzers: tuple[str, ...], limits: Limits):
-        _init_worker(base, analyzers, limits)
+    def __init__(
+        self,
+        base: Mapping[CacheKey, str],
+        analyzers: tuple[str, ...],
+        limits: Limits,
+        registry: Mapping[str, str],
+    ):
+        _init_worker(base, analyzers, limits, registry)
 
     def analyse(self, tasks: list[RepoTask]) -> list[RepoRows]:
         return analyse_chunk(tasks)
 
 
 # --------------------------------------------------------------------------- the run
+
+
+def _registry_of(analyzers: Sequence[str]) -> dict[str, str]:
+    return {name: REGISTRY[name] for name in analyzers if name in REGISTRY}
 
 
 def analyzer_versions(analyzers: Sequence[str]) -> list[tuple[str, str]]:

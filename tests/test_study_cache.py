@@ -1,0 +1,88 @@
+"""Content-addressed cache: identical files analysed once, across repos and across runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("duckdb")
+
+import study_support  # noqa: E402
+from loadguard.analyzers import REGISTRY  # noqa: E402
+from loadguard.analyzers.base import AnalyzerOutput  # noqa: E402
+from loadguard.model import Confidence, Finding, Location, ScanError, Severity  # noqa: E402
+from loadguard.study.cache import LayeredCache  # noqa: E402
+from loadguard.study.records import decode_output, encode_output  # noqa: E402
+from loadguard.study.runner import run_study  # noqa: E402
+from loadguard.study.store import StudyStore  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def evalscan(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(REGISTRY, "evalscan", "study_support:EvalCallScan")
+    study_support.CALLS.clear()
+
+
+def findings(db: Path) -> list[tuple[object, ...]]:
+    with StudyStore(db, read_only=True) as store:
+        return store.query("SELECT repo_key, path, line, rule_id FROM findings ORDER BY ALL")
+
+
+def test_identical_files_are_analysed_once_per_run_and_never_again(tmp_path: Path) -> None:
+    corpus = study_support.build_corpus(tmp_path / "c", 30)
+    bodies = {p.read_bytes() for p in corpus.rglob("*.py")}
+    assert len(bodies) < 30  # the corpus really holds byte-identical copies
+
+    db = tmp_path / "s.duckdb"
+    with StudyStore(db) as store:
+        cold = run_study(str(corpus), store, workers=1, analyzers=["evalscan"])
+        assert store.counts()["cache"] == len(bodies)
+    assert len(study_support.CALLS) == len(bodies)
+    assert cold.files_analysed == 30 and cold.files_cached == 30 - len(bodies)
+    first = findings(db)
+    assert first  # every fifth repo calls eval
+
+    # a new store result set (fresh) reuses the persisted cache: nothing is analysed again
+    study_support.CALLS.clear()
+    with StudyStore(db) as store:
+        warm = run_study(str(corpus), store, workers=1, analyzers=["evalscan"], fresh=True)
+    assert study_support.CALLS == []
+    assert warm.files_cached == warm.files_analysed == 30
+    assert findings(db) == first  # cached outputs relocated to each copy's own path
+
+
+def test_cached_findings_carry_the_copy_path(tmp_path: Path) -> None:
+    corpus = study_support.build_corpus(tmp_path / "c", 15)
+    db = tmp_path / "s.duckdb"
+    with StudyStore(db) as store:
+        summary = run_study(str(corpus), store, workers=1, analyzers=["evalscan"])
+        rows = store.query(
+            "SELECT r.repo_id, f.path FROM findings f JOIN repos r USING (repo_key) ORDER BY 1"
+        )
+    assert summary.files_cached > 0
+    # m0010 holds the same bytes as m0000 (served from cache) under its own file name
+    assert rows == [(f"m{i:04d}", f"modeling_m{i:04d}.py") for i in (0, 5, 10)]
+
+
+def test_layered_cache_returns_new_entries_once() -> None:
+    out = AnalyzerOutput(errors=(ScanError("\x00file", "evalscan", "boom", "parse"),))
+    base = {("a", "1", "s0"): encode_output(AnalyzerOutput())}
+    cache = LayeredCache(base)
+    assert cache.get(("a", "1", "s0")) == AnalyzerOutput()
+    assert cache.get(("a", "1", "s1")) is None
+    cache.put(("a", "1", "s1"), out)
+    cache.put(("a", "1", "s0"), out)  # already persisted: not returned again
+    assert cache.get(("a", "1", "s1")) == out
+    assert [row[:3] for row in cache.take_new()] == [("a", "1", "s1")]
+    assert cache.take_new() == ()
+
+
+def test_codec_round_trips_findings() -> None:
+    finding = Finding(
+        "LG-X", "native", "m", Severity.CRITICAL, Confidence.HIGH,
+        Location("\x00file", 3, 4, 5, None), ("CWE-78",), "os.system(x)", True,
+        ("a", "b"), ("e",), ("bandit",),
+    )  # fmt: skip
+    output = AnalyzerOutput((finding,), (ScanError("p", "s", "m", "k"),))
+    assert decode_output(encode_output(output)) == output
