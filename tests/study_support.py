@@ -9,6 +9,7 @@ from pathlib import Path
 from loadguard.analyzers.base import AnalysisContext, AnalyzerOutput
 from loadguard.model import Confidence, FileEntry, FileKind, Finding, Location, Severity
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "repos"
 CALLS: list[str] = []  # sha-less record of analysed paths (inline executor only)
 
 

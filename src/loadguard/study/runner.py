@@ -206,7 +206,9 @@ class RayExecutor(Executor):
             else:
                 kwargs["num_cpus"] = workers
             src = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": src}}
+            # workers import loadguard (and any plugin analyzers) the way this process does
+            path = os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))
+            kwargs["runtime_env"] = {"env_vars": {"PYTHONPATH": path}}
             ray.init(**kwargs)
         if address:
             workers = max(1, int(ray.cluster_resources().get("CPU", workers)))
