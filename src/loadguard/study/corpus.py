@@ -3,8 +3,10 @@
 * a folder (or archive, or HF cache): every repository ``iter_snapshots`` finds;
 * a list file (``.txt``, ``.lst``, ``.list``, ``.jsonl``): one target per line
   (``hf:org/name@sha``, ``ms:...``, local paths relative to the list), or JSON
-  objects ``{"target": ..., "created_at": ..., ...}`` whose other keys become
-  the repository's metadata (the study's trends use ``created_at``);
+  objects ``{"target": ..., "created_at": ..., "platform": ...}`` whose other
+  keys become the repository's metadata (the study's trends use
+  ``created_at``; ``platform`` overrides the platform guessed from a local
+  copy's layout);
 * ``hf-query:key=value&key=value``: a Hugging Face listing (fields of
   ``loadguard.sources.huggingface.HubQuery``, e.g.
   ``hf-query:custom_code=true&created_after=2024-01-01&limit=500``).
@@ -26,6 +28,7 @@ from typing import Any
 
 from ..errors import SourceError
 from ..limits import DEFAULT_LIMITS, Limits
+from ..model import Platform
 from ..sources import HUB_SOURCES, iter_snapshots
 from .records import RepoTask, repo_key, target_key
 
@@ -50,12 +53,26 @@ def _target_tasks(target: str, metadata: dict[str, object], limits: Limits) -> I
     if sep and prefix in HUB_SOURCES and not Path(target).exists():
         yield RepoTask(target_key(target), None, target, metadata)
         return
+    platform = _platform_of(metadata)
     try:
         for snapshot in iter_snapshots(target, limits):
+            if platform is not None:  # the list knows where the repo was crawled from
+                snapshot = dataclasses.replace(snapshot, platform=platform, platform_inferred=False)
             yield RepoTask(repo_key(snapshot), snapshot, target, metadata)
     except SourceError as exc:
         # a target that cannot be read is a result of the study, not a crash
         yield RepoTask(target_key(target), None, target, {**metadata, "_source_error": str(exc)})
+
+
+def _platform_of(metadata: dict[str, object]) -> Platform | None:
+    value = metadata.get("platform")
+    if value is None:
+        return None
+    try:
+        return Platform(str(value))
+    except ValueError:
+        known = ", ".join(p.value for p in Platform)
+        raise SourceError(f"unknown platform {value!r} in the target list (known: {known})") from None
 
 
 def _list_tasks(path: Path, limits: Limits) -> Iterator[RepoTask]:
