@@ -170,7 +170,11 @@ def main() -> None:
     parser.add_argument("--copies", type=float, default=0.30)
     parser.add_argument("--out", type=Path, default=Path("/work/.bench-cache/study"))
     parser.add_argument("--ray", action="store_true", help="also time the Ray executor (2 workers)")
-    parser.add_argument("--skip-scaling", action="store_true")
+    parser.add_argument(
+        "--scaling-repos", type=int, default=1000,
+        help="corpus size for the 1 vs 2 workers comparison (0: skip)",
+    )  # fmt: skip
+    parser.add_argument("--rescan", action="store_true", help="also time --fresh with a warm cache")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -193,20 +197,30 @@ def main() -> None:
     db = fresh("w2")
     results["cold 2 workers"] = study(targets, db, 2)
     results["warm rerun (same store)"] = study(targets, db, 2)
-    results["rescan, cache warm (--fresh)"] = study(targets, db, 2, "local", "--fresh")
-    if not args.skip_scaling:
-        results["cold 1 worker"] = study(targets, fresh("w1"), 1)
+    if args.rescan:
+        results["rescan, cache warm (--fresh)"] = study(targets, db, 2, "local", "--fresh")
     if args.ray:
         results["cold 2 workers, Ray (local instance)"] = study(targets, fresh("ray"), 2, "ray")
+    scaling: dict[int, float] = {}
+    if args.scaling_repos:
+        small = build_corpus(
+            args.out / f"corpus-{args.scaling_repos}", args.scaling_repos, args.copies
+        )
+        for workers in (1, 2):
+            scaling[workers] = study(small, fresh(f"scale{workers}"), workers)
 
     n = args.repos
+    print(f"load average at the end {os.getloadavg()[0]:.1f} (2 cores shared)")
     print(f"\n| run | wall s | repos/s | vs parse floor |\n|---|---:|---:|---:|")
     for name, secs in results.items():
         print(f"| {name} | {secs:.1f} | {n / secs:.1f} | {secs / floor:.2f}x |")
     cold2 = results["cold 2 workers"]
     print(f"\nwarm rerun = {100 * results['warm rerun (same store)'] / cold2:.1f} % of cold (2 workers)")
-    if "cold 1 worker" in results:
-        print(f"scaling 1 -> 2 workers: {results['cold 1 worker'] / cold2:.2f}x")
+    if scaling:
+        m = args.scaling_repos
+        print(f"scaling on {m} repos: 1 worker {scaling[1]:.1f}s ({m / scaling[1]:.1f} repos/s), "
+              f"2 workers {scaling[2]:.1f}s ({m / scaling[2]:.1f} repos/s): "
+              f"speed-up {scaling[1] / scaling[2]:.2f}x")
     per_repo = cold2 / n
     print(f"estimate 45,000 repos, one 2-core machine: {45000 * per_repo / 3600:.2f} h "
           f"(linear in repos at this duplicate share; analysis only, downloads excluded)")
