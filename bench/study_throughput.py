@@ -54,7 +54,9 @@ def build_corpus(out: Path, repos: int, copies: float, seed: int = 0) -> Path:
     rng = random.Random(seed)
     bases = sorted(p for p in BASE.iterdir() if p.is_dir())
     if not bases:
-        raise SystemExit(f"{BASE} is empty: build it with /work/shared/bench-corpus/build_corpus.py")
+        raise SystemExit(
+            f"{BASE} is empty: build it with /work/shared/bench-corpus/build_corpus.py"
+        )
     root = out / "repos"
     root.mkdir(parents=True)
     blob = out / "blobs"
@@ -122,13 +124,17 @@ def _derive(target: Path, base: Path, i: int, rng: random.Random, edit_code: boo
         code = sorted(target.glob("modeling_*.py"))
         if code:
             text = code[0].read_bytes()
-            _replace(code[0], text + f"\n\n# fine-tune {i}: adapted defaults\nFT_ID = {i}\n".encode())
+            _replace(
+                code[0], text + f"\n\n# fine-tune {i}: adapted defaults\nFT_ID = {i}\n".encode()
+            )
 
 
 def _layout(target: Path, platform: str, i: int) -> None:
     if platform == "modelscope":
         (target / "configuration.json").write_text(
-            json.dumps({"framework": "pytorch", "task": "text-generation", "model": {"type": "llm"}})
+            json.dumps(
+                {"framework": "pytorch", "task": "text-generation", "model": {"type": "llm"}}
+            )
         )
     elif platform == "torch_hub":
         modeling = sorted(target.glob("modeling_*.py"))
@@ -136,7 +142,7 @@ def _layout(target: Path, platform: str, i: int) -> None:
         (target / "hubconf.py").write_text(
             f"dependencies = ['torch']\n\nfrom {module} import *  # noqa\n\n\n"
             "def model(pretrained=False, **kwargs):\n"
-            f"    \"\"\"Entry point {i}.\"\"\"\n    raise NotImplementedError\n"
+            f'    """Entry point {i}."""\n    raise NotImplementedError\n'
         )
 
 
@@ -179,8 +185,10 @@ def main() -> None:
 
     started = time.perf_counter()
     targets = build_corpus(args.out / f"corpus-{args.repos}", args.repos, args.copies)
-    print(f"corpus: {args.repos} repos ({targets.parent}), built/checked in "
-          f"{time.perf_counter() - started:.1f}s; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"corpus: {args.repos} repos ({targets.parent}), built/checked in "
+        f"{time.perf_counter() - started:.1f}s; load average {os.getloadavg()[0]:.1f}"
+    )
     floor, files = parse_floor(targets.parent / "repos")
     print(f"anchor: read + ast.parse of {files} .py files, 1 process: {floor:.1f}s")
 
@@ -211,19 +219,25 @@ def main() -> None:
 
     n = args.repos
     print(f"load average at the end {os.getloadavg()[0]:.1f} (2 cores shared)")
-    print(f"\n| run | wall s | repos/s | vs parse floor |\n|---|---:|---:|---:|")
+    print("\n| run | wall s | repos/s | vs parse floor |\n|---|---:|---:|---:|")
     for name, secs in results.items():
         print(f"| {name} | {secs:.1f} | {n / secs:.1f} | {secs / floor:.2f}x |")
     cold2 = results["cold 2 workers"]
-    print(f"\nwarm rerun = {100 * results['warm rerun (same store)'] / cold2:.1f} % of cold (2 workers)")
+    print(
+        f"\nwarm rerun = {100 * results['warm rerun (same store)'] / cold2:.1f} % of cold (2 workers)"
+    )
     if scaling:
         m = args.scaling_repos
-        print(f"scaling on {m} repos: 1 worker {scaling[1]:.1f}s ({m / scaling[1]:.1f} repos/s), "
-              f"2 workers {scaling[2]:.1f}s ({m / scaling[2]:.1f} repos/s): "
-              f"speed-up {scaling[1] / scaling[2]:.2f}x")
+        print(
+            f"scaling on {m} repos: 1 worker {scaling[1]:.1f}s ({m / scaling[1]:.1f} repos/s), "
+            f"2 workers {scaling[2]:.1f}s ({m / scaling[2]:.1f} repos/s): "
+            f"speed-up {scaling[1] / scaling[2]:.2f}x"
+        )
     per_repo = cold2 / n
-    print(f"estimate 45,000 repos, one 2-core machine: {45000 * per_repo / 3600:.2f} h "
-          f"(linear in repos at this duplicate share; analysis only, downloads excluded)")
+    print(
+        f"estimate 45,000 repos, one 2-core machine: {45000 * per_repo / 3600:.2f} h "
+        f"(linear in repos at this duplicate share; analysis only, downloads excluded)"
+    )
 
 
 if __name__ == "__main__":

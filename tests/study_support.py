@@ -58,9 +58,7 @@ def write_repo(root: Path, name: str, body: str, *, created: str | None = None) 
     repo = root / name
     repo.mkdir(parents=True)
     (repo / "config.json").write_text(
-        json.dumps(
-            {"model_type": name, "auto_map": {"AutoModel": f"modeling_{name}.{name}Model"}}
-        )
+        json.dumps({"model_type": name, "auto_map": {"AutoModel": f"modeling_{name}.{name}Model"}})
     )
     (repo / f"modeling_{name}.py").write_text(body)
     (repo / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")

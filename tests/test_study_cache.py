@@ -8,14 +8,14 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-import study_support  # noqa: E402
-from loadguard.analyzers import REGISTRY  # noqa: E402
-from loadguard.analyzers.base import AnalyzerOutput  # noqa: E402
-from loadguard.model import Confidence, Finding, Location, ScanError, Severity  # noqa: E402
-from loadguard.study.cache import LayeredCache  # noqa: E402
-from loadguard.study.records import decode_output, encode_output  # noqa: E402
-from loadguard.study.runner import run_study  # noqa: E402
-from loadguard.study.store import StudyStore  # noqa: E402
+import study_support
+from loadguard.analyzers import REGISTRY
+from loadguard.analyzers.base import AnalyzerOutput
+from loadguard.model import Confidence, Finding, Location, ScanError, Severity
+from loadguard.study.cache import LayeredCache
+from loadguard.study.records import decode_output, encode_output
+from loadguard.study.runner import run_study
+from loadguard.study.store import StudyStore
 
 
 @pytest.fixture(autouse=True)

@@ -16,7 +16,9 @@ from loadguard.study.discussions import (
     read_jsonl,
 )
 
-SAMPLE = Path(__file__).resolve().parent.parent / "src/loadguard/study/data/discussions_labelled.jsonl"
+SAMPLE = (
+    Path(__file__).resolve().parent.parent / "src/loadguard/study/data/discussions_labelled.jsonl"
+)
 
 
 def test_labelled_sample_agreement() -> None:
@@ -43,7 +45,7 @@ def test_kappa_on_a_hand_computed_case() -> None:
         "thanks": "fear of malicious code",  # a deliberate disagreement
         "nice": OTHER,
     }
-    items = [Discussion(str(i), t, label=l) for i, (t, l) in enumerate(texts.items())]
+    items = [Discussion(str(i), t, label=gold) for i, (t, gold) in enumerate(texts.items())]
     result = agreement(items)
     # observed 3/4; expected = (2*1 + 1*1 + 1*2)/16 = 5/16 -> kappa = (12/16-5/16)/(11/16)
     assert result.accuracy == 0.75
@@ -54,7 +56,8 @@ def test_kappa_on_a_hand_computed_case() -> None:
 def test_jsonl_title_and_body(tmp_path: Path) -> None:
     path = tmp_path / "d.jsonl"
     path.write_text(
-        json.dumps({"id": "a", "title": "ImportError after upgrade", "body": "version 4.40"}) + "\n\n"
+        json.dumps({"id": "a", "title": "ImportError after upgrade", "body": "version 4.40"})
+        + "\n\n"
     )
     (item,) = read_jsonl(path)
     assert item.id == "a" and classify(item.text) == "version conflicts"

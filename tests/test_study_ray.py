@@ -10,15 +10,18 @@ import pytest
 pytest.importorskip("duckdb")
 pytest.importorskip("ray", reason="Ray is an optional extra: pip install 'loadguard[ray]'")
 
-import study_support  # noqa: E402
-from loadguard.analyzers import REGISTRY  # noqa: E402
-from loadguard.study.runner import run_study  # noqa: E402
-from loadguard.study.store import RESULT_TABLES, StudyStore  # noqa: E402
+import study_support
+from loadguard.analyzers import REGISTRY
+from loadguard.study.runner import run_study
+from loadguard.study.store import RESULT_TABLES, StudyStore
 
 
 def dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
     with StudyStore(db, read_only=True) as store:
-        return {t: sorted(map(tuple, store.query(f"SELECT * FROM {t}")), key=repr) for t in RESULT_TABLES}
+        return {
+            t: sorted(map(tuple, store.query(f"SELECT * FROM {t}")), key=repr)
+            for t in RESULT_TABLES
+        }
 
 
 @pytest.mark.slow

@@ -11,12 +11,13 @@ import pytest
 pytest.importorskip("duckdb")
 pytest.importorskip("matplotlib")
 
-import study_support  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
-from loadguard.cli import main  # noqa: E402
-from loadguard.study.report import load_safeguards, write_report  # noqa: E402
-from loadguard.study.runner import run_study  # noqa: E402
-from loadguard.study.store import StudyStore  # noqa: E402
+from click.testing import CliRunner
+
+import study_support
+from loadguard.cli import main
+from loadguard.study.report import load_safeguards, write_report
+from loadguard.study.runner import run_study
+from loadguard.study.store import StudyStore
 
 SAMPLE = Path(study_support.__file__).resolve().parent.parent / "src/loadguard/study/data"
 
@@ -48,7 +49,9 @@ def test_report_tables_match_the_store(study_db: Path, tmp_path: Path) -> None:
     written = write_report(study_db, tmp_path, discussions=SAMPLE / "discussions_labelled.jsonl")
     with StudyStore(study_db, read_only=True) as store:
         per_platform = dict(
-            store.query("SELECT platform, count(*) FILTER (WHERE runs_repo_code) FROM repos GROUP BY 1")
+            store.query(
+                "SELECT platform, count(*) FILTER (WHERE runs_repo_code) FROM repos GROUP BY 1"
+            )
         )
         total = store.counts()["repos"]
         months = store.query("SELECT created_month, count(*) FROM repos GROUP BY 1 ORDER BY 1")
@@ -87,7 +90,9 @@ def test_report_writes_figures_markdown_and_html(study_db: Path, tmp_path: Path)
 
 
 def test_report_command(study_db: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["report", str(study_db), "-o", str(tmp_path), "--no-figures"])
+    result = CliRunner().invoke(
+        main, ["report", str(study_db), "-o", str(tmp_path), "--no-figures"]
+    )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "index.html").exists() and not list(tmp_path.glob("*.png"))
 

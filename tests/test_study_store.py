@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,10 +14,10 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-from loadguard.errors import LoadguardError  # noqa: E402
-from loadguard.study.runner import run_study  # noqa: E402
-from loadguard.study.store import RESULT_TABLES, StoreLocked, StudyStore  # noqa: E402
-from study_support import build_corpus  # noqa: E402
+from loadguard.errors import LoadguardError
+from loadguard.study.runner import run_study
+from loadguard.study.store import RESULT_TABLES, StoreLocked, StudyStore
+from study_support import build_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "repos"
@@ -24,7 +25,10 @@ EXAMPLES = ROOT / "examples" / "repos"
 
 def dump(db: Path) -> dict[str, list[tuple[object, ...]]]:
     with StudyStore(db, read_only=True) as store:
-        return {t: sorted(map(tuple, store.query(f"SELECT * FROM {t}")), key=repr) for t in RESULT_TABLES}
+        return {
+            t: sorted(map(tuple, store.query(f"SELECT * FROM {t}")), key=repr)
+            for t in RESULT_TABLES
+        }
 
 
 def test_rows_per_repo_file_entry_point_finding(tmp_path: Path) -> None:
@@ -108,10 +112,8 @@ def test_kill_minus_9_then_rerun_equals_uninterrupted_run(tmp_path: Path) -> Non
         if not finished:
             os.kill(proc.pid, signal.SIGKILL)  # the parent only, like the OOM killer would
         proc.wait()
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)  # then the pool workers it left behind
-        except ProcessLookupError:
-            pass
         if finished:
             break
         stored = len(dump(db)["repos"]) if db.exists() else 0
@@ -138,7 +140,9 @@ def test_second_process_on_same_store_is_refused(tmp_path: Path) -> None:
 
 def test_stale_lock_of_dead_process_is_taken_over(tmp_path: Path) -> None:
     db = tmp_path / "s.duckdb"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     (tmp_path / "s.duckdb.lock").write_text(dead.stdout)
     with StudyStore(db) as store:
         assert store.counts()["repos"] == 0
@@ -154,7 +158,9 @@ def test_other_settings_are_refused_unless_fresh(tmp_path: Path) -> None:
         run_study(str(EXAMPLES), store, workers=1)
     with StudyStore(db) as store:
         run_study(str(EXAMPLES), store, workers=1, fresh=True)
-        assert store.query("SELECT count(*) FROM repos WHERE location LIKE ?", [f"{corpus}%"]) == [(0,)]
+        assert store.query("SELECT count(*) FROM repos WHERE location LIKE ?", [f"{corpus}%"]) == [
+            (0,)
+        ]
 
 
 def test_export_parquet_and_csv(tmp_path: Path) -> None:

@@ -60,14 +60,25 @@ def study(
         with StudyStore(db_path) as store:
             if quiet:
                 summary = run_study(
-                    corpus, store, analyzers=selected, executor=executor, workers=workers,
-                    address=address, fresh=fresh,
+                    corpus,
+                    store,
+                    analyzers=selected,
+                    executor=executor,
+                    workers=workers,
+                    address=address,
+                    fresh=fresh,
                 )
             else:
                 with StudyDisplay(console) as display:
                     summary = run_study(
-                        corpus, store, analyzers=selected, executor=executor, workers=workers,
-                        address=address, fresh=fresh, on_progress=display.update,
+                        corpus,
+                        store,
+                        analyzers=selected,
+                        executor=executor,
+                        workers=workers,
+                        address=address,
+                        fresh=fresh,
+                        on_progress=display.update,
                     )
             if export_dir:
                 store.export(export_dir, export_format)

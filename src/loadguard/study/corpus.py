@@ -72,7 +72,9 @@ def _platform_of(metadata: dict[str, object]) -> Platform | None:
         return Platform(str(value))
     except ValueError:
         known = ", ".join(p.value for p in Platform)
-        raise SourceError(f"unknown platform {value!r} in the target list (known: {known})") from None
+        raise SourceError(
+            f"unknown platform {value!r} in the target list (known: {known})"
+        ) from None
 
 
 def _list_tasks(path: Path, limits: Limits) -> Iterator[RepoTask]:

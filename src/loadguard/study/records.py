@@ -71,9 +71,16 @@ def repo_key(snapshot: Snapshot) -> str:
     exactly the unchanged repositories.
     """
     h = hashlib.sha256()
-    for part in (snapshot.platform.value, snapshot.repo_id, snapshot.revision or "", snapshot.location):
+    for part in (
+        snapshot.platform.value,
+        snapshot.repo_id,
+        snapshot.revision or "",
+        snapshot.location,
+    ):
         h.update(part.encode("utf-8", "surrogateescape") + b"\x1f")
-    real = getattr(snapshot.store, "_real", None) if isinstance(snapshot.store, LocalStore) else None
+    real = (
+        getattr(snapshot.store, "_real", None) if isinstance(snapshot.store, LocalStore) else None
+    )
     for entry in snapshot.files:
         stamp = ""
         if real is not None and entry.path in real:
@@ -88,7 +95,9 @@ def repo_key(snapshot: Snapshot) -> str:
 
 def target_key(target: str) -> str:
     """Key of a remote target before it is fetched (pin ``@revision`` for reproducible studies)."""
-    return hashlib.sha256(("target\x1f" + target).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return hashlib.sha256(("target\x1f" + target).encode("utf-8", "surrogateescape")).hexdigest()[
+        :32
+    ]
 
 
 def error_rows(task: RepoTask, stage: str, message: str, kind: str) -> RepoRows:

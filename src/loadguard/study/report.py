@@ -55,8 +55,16 @@ class Table:
 
     def markdown(self) -> str:
         head = "| " + " | ".join(self.columns) + " |"
-        rule = "|" + "|".join("---:" if _numeric(self.rows, i) else "---" for i in range(len(self.columns))) + "|"
-        body = ["| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |" for row in self.rows]
+        rule = (
+            "|"
+            + "|".join(
+                "---:" if _numeric(self.rows, i) else "---" for i in range(len(self.columns))
+            )
+            + "|"
+        )
+        body = [
+            "| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |" for row in self.rows
+        ]
         text = f"### {self.title}\n\n" + "\n".join([head, rule, *body]) + "\n"
         return text + (f"\n{self.note}\n" if self.note else "")
 
@@ -132,7 +140,9 @@ def build_tables(store: StudyStore, discussions: Path | None = None) -> list[Tab
                count(*) FILTER (WHERE executed_python_files > 0)
             FROM repos GROUP BY platform ORDER BY {order}"""
     )
-    funnel = [(_name(p), int(a or 0), int(b or 0), _pct(b or 0, a or 0), c, d) for p, a, b, c, d in rows]
+    funnel: list[tuple[Any, ...]] = [
+        (_name(p), int(a or 0), int(b or 0), _pct(b or 0, a or 0), c, d) for p, a, b, c, d in rows
+    ]
     if funnel:
         sums = [sum(r[i] for r in funnel) for i in (1, 2, 4, 5)]
         funnel.append(("all", sums[0], sums[1], _pct(sums[1], sums[0]), sums[2], sums[3]))
@@ -140,8 +150,14 @@ def build_tables(store: StudyStore, discussions: Path | None = None) -> list[Tab
         Table(
             "funnel",
             "Filter funnel: Python files to execution-relevant files",
-            ("platform", "Python files", "execution-relevant", "% relevant", "repos with Python",
-             "repos executing Python"),
+            (
+                "platform",
+                "Python files",
+                "execution-relevant",
+                "% relevant",
+                "repos with Python",
+                "repos executing Python",
+            ),
             funnel,
             "Execution-relevant: a Python file the load plan or the reachability graph runs "
             "(the study: 128,487 -> 67,009).",
@@ -153,7 +169,8 @@ def build_tables(store: StudyStore, discussions: Path | None = None) -> list[Tab
                    CASE WHEN f.cwe = '' THEN 'none' ELSE f.cwe END, ','))) AS one
                  FROM findings f JOIN repos r USING (repo_key))"""
     rows = q(
-        cwe_sql + """ SELECT analyzer, one, count(*), count(DISTINCT repo_key) FROM c
+        cwe_sql
+        + """ SELECT analyzer, one, count(*), count(DISTINCT repo_key) FROM c
         GROUP BY ALL ORDER BY analyzer, 4 DESC, 3 DESC, one"""
     )
     tables.append(
@@ -165,7 +182,8 @@ def build_tables(store: StudyStore, discussions: Path | None = None) -> list[Tab
         )
     )
     rows = q(
-        cwe_sql + """ , a AS (SELECT platform, count(DISTINCT repo_key) AS n FROM c GROUP BY 1)
+        cwe_sql
+        + """ , a AS (SELECT platform, count(DISTINCT repo_key) AS n FROM c GROUP BY 1)
         SELECT platform, one, count(*), count(DISTINCT repo_key), any_value(a.n) FROM c
         JOIN a USING (platform) GROUP BY ALL ORDER BY 4 DESC, one"""
     )
@@ -229,8 +247,15 @@ def build_tables(store: StudyStore, discussions: Path | None = None) -> list[Tab
         Table(
             "safetensors",
             "SafeTensors adoption per platform",
-            ("platform", "repos", "with weights", "with SafeTensors", "% SafeTensors (of repos)",
-             "with pickle weights", "pickle only"),
+            (
+                "platform",
+                "repos",
+                "with weights",
+                "with SafeTensors",
+                "% SafeTensors (of repos)",
+                "with pickle weights",
+                "pickle only",
+            ),
             [(_name(p), n, w, s, _pct(s, n), k, o) for p, n, w, s, k, o in rows],
             "The study measured SafeTensors in 6-7 % of repositories.",
         )
@@ -253,8 +278,12 @@ def build_tables(store: StudyStore, discussions: Path | None = None) -> list[Tab
             ORDER BY {order}, verdict"""
     )
     tables.append(
-        Table("verdicts", "Verdicts per platform", ("platform", "verdict", "repos"),
-              [(_name(p), v, n) for p, v, n in rows])
+        Table(
+            "verdicts",
+            "Verdicts per platform",
+            ("platform", "verdict", "repos"),
+            [(_name(p), v, n) for p, v, n in rows],
+        )
     )
     tables.append(safeguards_table())
     if discussions is not None:
@@ -295,7 +324,14 @@ def load_safeguards() -> dict[str, dict[str, Any]]:
 
 def safeguards_table() -> Table:
     data = load_safeguards()
-    aspects = ("trust_flag", "trust_default", "automated_scanning", "warnings", "signing", "sandboxing")
+    aspects = (
+        "trust_flag",
+        "trust_default",
+        "automated_scanning",
+        "warnings",
+        "signing",
+        "sandboxing",
+    )
     rows = [
         (entry["name"], *(entry.get(a, "") for a in aspects), "; ".join(entry.get("sources", ())))
         for entry in data.values()
@@ -303,8 +339,16 @@ def safeguards_table() -> Table:
     return Table(
         "safeguards",
         "Platform safeguards",
-        ("platform", "trust flag", "default", "automated scanning", "warnings", "signing",
-         "sandboxing", "sources"),
+        (
+            "platform",
+            "trust flag",
+            "default",
+            "automated scanning",
+            "warnings",
+            "signing",
+            "sandboxing",
+            "sources",
+        ),
         rows,
         "Kept in src/loadguard/study/data/safeguards.toml with a source for every row.",
     )
@@ -391,15 +435,28 @@ def build_figures(tables: list[Table], outdir: Path) -> list[Figure]:
     by_name = {t.name: t for t in tables}
     figures: list[Figure] = []
     makers: list[tuple[str, str, Callable[[Any, Table], Any]]] = [
-        ("prevalence", "Share of repositories whose loading runs repository code, per platform.",
-         _fig_prevalence),
+        (
+            "prevalence",
+            "Share of repositories whose loading runs repository code, per platform.",
+            _fig_prevalence,
+        ),
         ("funnel", "Python files and the subset that runs on load, per platform.", _fig_funnel),
-        ("cwe", "Most frequent CWEs: share of the platform's repositories with findings.", _fig_cwe),
+        (
+            "cwe",
+            "Most frequent CWEs: share of the platform's repositories with findings.",
+            _fig_cwe,
+        ),
         ("severity", "Findings by severity, split by reachability on load.", _fig_severity),
-        ("safetensors", "Weight formats per platform: repositories shipping SafeTensors vs pickles.",
-         _fig_safetensors),
-        ("trends", "Repositories by creation month; custom-code repositories highlighted.",
-         _fig_trends),
+        (
+            "safetensors",
+            "Weight formats per platform: repositories shipping SafeTensors vs pickles.",
+            _fig_safetensors,
+        ),
+        (
+            "trends",
+            "Repositories by creation month; custom-code repositories highlighted.",
+            _fig_trends,
+        ),
         ("discussions", "Developer discussions by concern (keyword baseline).", _fig_discussions),
     ]
     source = {"cwe": "cwe_by_platform"}
@@ -423,8 +480,13 @@ def _fig_prevalence(plt: Any, table: Table) -> Any:
     values = [r[3] for r in rows][::-1]
     bars = ax.barh(names, values, color=PALETTE[0], height=0.6)
     for bar, row in zip(bars, rows[::-1]):
-        ax.text(bar.get_width() + 1, bar.get_y() + bar.get_height() / 2,
-                f"{row[3]:.1f}% ({row[2]:,}/{row[1]:,})", va="center", fontsize=7)
+        ax.text(
+            bar.get_width() + 1,
+            bar.get_y() + bar.get_height() / 2,
+            f"{row[3]:.1f}% ({row[2]:,}/{row[1]:,})",
+            va="center",
+            fontsize=7,
+        )
     ax.set_xlim(0, 118)
     ax.set_xticks([0, 25, 50, 75, 100])
     ax.set_xlabel("repositories with custom load-time code (%)")
@@ -462,9 +524,13 @@ def _fig_cwe(plt: Any, table: Table) -> Any:
     height = 0.8 / max(1, len(platforms))
     y = np.arange(len(cwes))
     for i, platform in enumerate(platforms):
-        ax.barh(y + (i - (len(platforms) - 1) / 2) * height,
-                [share.get((platform, c), 0) for c in cwes], height=height,
-                color=PALETTE[i % len(PALETTE)], label=platform)
+        ax.barh(
+            y + (i - (len(platforms) - 1) / 2) * height,
+            [share.get((platform, c), 0) for c in cwes],
+            height=height,
+            color=PALETTE[i % len(PALETTE)],
+            label=platform,
+        )
     ax.set_yticks(y, cwes)
     ax.set_xlim(0, 100)
     ax.set_xlabel("repositories with findings (%)")
@@ -485,8 +551,17 @@ def _fig_severity(plt: Any, table: Table) -> Any:
     ax.barh(names, reach, color=colours, height=0.6, label="reachable on load")
     ax.barh(names, unknown, left=reach, color=colours, alpha=0.55, height=0.6, label="unknown")
     left = [a + b for a, b in zip(reach, unknown)]
-    ax.barh(names, unreach, left=left, color="white", edgecolor=colours, hatch="////",
-            linewidth=0.6, height=0.6, label="not reachable")
+    ax.barh(
+        names,
+        unreach,
+        left=left,
+        color="white",
+        edgecolor=colours,
+        hatch="////",
+        linewidth=0.6,
+        height=0.6,
+        label="not reachable",
+    )
     ax.set_xlabel("findings")
     ax.grid(axis="y", visible=False)
     ax.legend(loc="lower right")
@@ -551,7 +626,9 @@ def write_report(
     with StudyStore(db, read_only=True) as store:
         tables = build_tables(store, discussions)
         counts = store.counts()
-        runs = store.query("SELECT run_id, started_at, finished_at, status FROM runs ORDER BY run_id")
+        runs = store.query(
+            "SELECT run_id, started_at, finished_at, status FROM runs ORDER BY run_id"
+        )
     written: dict[str, list[Path]] = {"tables": [], "figures": [], "pages": []}
     markdown = io.StringIO()
     markdown.write(f"# Study report\n\n{_summary_line(counts)}\n\n")
@@ -588,7 +665,9 @@ def _html(
         f"(<a href='{html.escape(f.files[1].name)}'>SVG</a>)</figcaption></figure>"
         for i, f in enumerate(figures, 1)
     )
-    body = "".join(t.html() + f"<p class='csv'><a href='tables/{t.name}.csv'>CSV</a></p>" for t in tables)
+    body = "".join(
+        t.html() + f"<p class='csv'><a href='tables/{t.name}.csv'>CSV</a></p>" for t in tables
+    )
     run_text = "; ".join(f"run {r[0]} {r[1]} to {r[2] or '?'} ({r[3]})" for r in runs)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>loadguard study report</title>
@@ -603,7 +682,7 @@ figure img{{max-width:100%}} figcaption,.note,.csv{{font-size:.8rem;color:#555}}
 </style></head><body>
 <h1>Study report</h1>
 <p>{html.escape(_summary_line(counts))}</p><p class="note">{html.escape(run_text)}</p>
-<h2>Figures</h2>{figs or '<p>No figures (matplotlib missing or no data).</p>'}
+<h2>Figures</h2>{figs or "<p>No figures (matplotlib missing or no data).</p>"}
 <h2>Tables</h2>{body}
 </body></html>
 """

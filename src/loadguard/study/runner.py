@@ -9,6 +9,7 @@ the store, so the store needs no cross-process locking of its own.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import multiprocessing
 import os
 import sys
@@ -194,7 +195,7 @@ class RayExecutor(Executor):
         address: str | None,
     ) -> None:
         try:
-            import ray
+            ray: Any = importlib.import_module("ray")  # optional extra, typed loosely
         except ImportError as exc:
             raise MissingExtra("the Ray executor", "ray") from exc
         self._ray = ray
@@ -216,7 +217,7 @@ class RayExecutor(Executor):
         actor_cls = ray.remote(num_cpus=1)(_RayWorker)
         base_ref = ray.put(dict(base))
         registry = _registry_of(analyzers)
-        self._actors = [
+        self._actors: list[Any] = [
             actor_cls.remote(base_ref, analyzers, limits, registry) for _ in range(workers)
         ]
 

@@ -172,7 +172,9 @@ class StudyStore:
         if stored and not fresh:
             differing = sorted(k for k in wanted if stored.get(k) != wanted[k])
             if differing:
-                detail = "; ".join(f"{k}: stored {stored.get(k)!r}, now {wanted[k]!r}" for k in differing)
+                detail = "; ".join(
+                    f"{k}: stored {stored.get(k)!r}, now {wanted[k]!r}" for k in differing
+                )
                 raise ManifestMismatch(
                     f"{self.path} holds a study made with other settings ({detail}); "
                     "use another --db, or --fresh to discard the stored results"
@@ -194,7 +196,9 @@ class StudyStore:
     # ------------------------------------------------------------------ runs
 
     def start_run(self, corpus: str, executor: str, workers: int) -> int:
-        run_id = int(self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0])
+        run_id = int(
+            self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM runs").fetchone()[0]
+        )
         self.con.execute(
             "INSERT INTO runs VALUES (?, ?, NULL, ?, ?, ?, 'running', 0, 0)",
             [run_id, _now(), corpus, executor, workers],
@@ -278,7 +282,9 @@ class StudyStore:
             option = "(FORMAT parquet)" if fmt == "parquet" else "(HEADER, DELIMITER ',')"
             order = _ORDER.get(name, "1")
             path_sql = str(target).replace("'", "''")
-            self.con.execute(f"COPY (SELECT * FROM {name} ORDER BY {order}) TO '{path_sql}' {option}")
+            self.con.execute(
+                f"COPY (SELECT * FROM {name} ORDER BY {order}) TO '{path_sql}' {option}"
+            )
             written.append(target)
         return written
 
@@ -295,7 +301,9 @@ _ORDER = {
 }
 
 
-def _insert(con: Any, table: str, rows: list[tuple[Any, ...]], ignore_existing: bool = False) -> None:
+def _insert(
+    con: Any, table: str, rows: list[tuple[Any, ...]], ignore_existing: bool = False
+) -> None:
     if not rows:
         return
     verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
