@@ -187,14 +187,12 @@ def main() -> None:
     targets = build_corpus(args.out / f"corpus-{args.repos}", args.repos, args.copies)
     print(
         f"corpus: {args.repos} repos ({targets.parent}), built/checked in "
-        f"{time.perf_counter() - started:.1f}s; load average {os.getloadavg()[0]:.1f}"
+        f"{time.perf_counter() - started:.1f}s; load average {os.getloadavg()[0]:.1f}",
+        flush=True,
     )
-    floor, files = parse_floor(targets.parent / "repos")
-    print(f"anchor: read + ast.parse of {files} .py files, 1 process: {floor:.1f}s")
-
     work = args.out / "dbs"
     work.mkdir(parents=True, exist_ok=True)
-    results: dict[str, float] = {}
+    n = args.repos
 
     def fresh(name: str) -> Path:
         db = work / f"{name}.duckdb"
@@ -202,41 +200,38 @@ def main() -> None:
             p.unlink(missing_ok=True)
         return db
 
+    def timed(label: str, repos: int, secs: float) -> float:
+        print(f"| {label} | {repos} | {secs:.1f} | {repos / secs:.2f} |", flush=True)
+        return secs
+
+    print("| run | repos | wall s | repos/s |\n|---|---:|---:|---:|", flush=True)
     db = fresh("w2")
-    results["cold 2 workers"] = study(targets, db, 2)
-    results["warm rerun (same store)"] = study(targets, db, 2)
+    cold2 = timed("cold, 2 workers", n, study(targets, db, 2))
+    warm = timed("warm rerun, same store", n, study(targets, db, 2))
     if args.rescan:
-        results["rescan, cache warm (--fresh)"] = study(targets, db, 2, "local", "--fresh")
+        timed("rescan, cache warm (--fresh)", n, study(targets, db, 2, "local", "--fresh"))
     if args.ray:
-        results["cold 2 workers, Ray (local instance)"] = study(targets, fresh("ray"), 2, "ray")
+        timed("cold, 2 workers, Ray (local)", n, study(targets, fresh("ray"), 2, "ray"))
     scaling: dict[int, float] = {}
     if args.scaling_repos:
-        small = build_corpus(
-            args.out / f"corpus-{args.scaling_repos}", args.scaling_repos, args.copies
-        )
-        for workers in (1, 2):
-            scaling[workers] = study(small, fresh(f"scale{workers}"), workers)
-
-    n = args.repos
-    print(f"load average at the end {os.getloadavg()[0]:.1f} (2 cores shared)")
-    print("\n| run | wall s | repos/s | vs parse floor |\n|---|---:|---:|---:|")
-    for name, secs in results.items():
-        print(f"| {name} | {secs:.1f} | {n / secs:.1f} | {secs / floor:.2f}x |")
-    cold2 = results["cold 2 workers"]
-    print(
-        f"\nwarm rerun = {100 * results['warm rerun (same store)'] / cold2:.1f} % of cold (2 workers)"
-    )
-    if scaling:
         m = args.scaling_repos
+        small = build_corpus(args.out / f"corpus-{m}", m, args.copies)
+        floor, files = parse_floor(small.parent / "repos")
+        timed(f"anchor: read + ast.parse, {files} .py files, 1 process", m, floor)
+        for workers in (1, 2):
+            scaling[workers] = timed(
+                f"cold, {workers} worker(s)", m, study(small, fresh(f"scale{workers}"), workers)
+            )
         print(
-            f"scaling on {m} repos: 1 worker {scaling[1]:.1f}s ({m / scaling[1]:.1f} repos/s), "
-            f"2 workers {scaling[2]:.1f}s ({m / scaling[2]:.1f} repos/s): "
-            f"speed-up {scaling[1] / scaling[2]:.2f}x"
+            f"1 worker vs parse floor: {scaling[1] / floor:.1f}x; "
+            f"speed-up 1 -> 2 workers: {scaling[1] / scaling[2]:.2f}x"
         )
+    print(f"warm rerun = {100 * warm / cold2:.1f} % of cold (2 workers, {n} repos)")
+    print(f"load average at the end {os.getloadavg()[0]:.1f} (2 cores shared)")
     per_repo = cold2 / n
     print(
         f"estimate 45,000 repos, one 2-core machine: {45000 * per_repo / 3600:.2f} h "
-        f"(linear in repos at this duplicate share; analysis only, downloads excluded)"
+        "(linear in repos at this duplicate share; analysis only, downloads excluded)"
     )
 
 
