@@ -36,6 +36,27 @@ PLATFORM_NAMES = {
 }
 # Okabe-Ito: distinguishable in colour-blind vision and in greyscale print
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+CWE_NAMES = {
+    "CWE-22": "path traversal",
+    "CWE-78": "OS command injection",
+    "CWE-94": "code injection",
+    "CWE-95": "eval injection",
+    "CWE-200": "information exposure",
+    "CWE-250": "excess privilege",
+    "CWE-311": "missing encryption",
+    "CWE-319": "cleartext transmission",
+    "CWE-377": "insecure temp file",
+    "CWE-400": "resource exhaustion",
+    "CWE-470": "unsafe reflection",
+    "CWE-494": "download without integrity check",
+    "CWE-502": "deserialization",
+    "CWE-506": "embedded malicious code",
+    "CWE-703": "improper exception handling",
+    "CWE-732": "permissive permissions",
+    "CWE-798": "hard-coded credentials",
+    "CWE-829": "untrusted control sphere",
+    "CWE-918": "SSRF",
+}
 SEVERITY_COLOURS = {
     "critical": "#7f0000",
     "high": "#D55E00",
@@ -506,7 +527,14 @@ def _fig_funnel(plt: Any, table: Table) -> Any:
         ax.text(t, i, f" {r:,} / {t:,}", va="center", fontsize=7)
     ax.set_xlim(0, max(total + [1]) * 1.35)
     ax.set_xlabel("files")
-    ax.legend(loc="lower right")
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=3,
+        borderaxespad=0.2,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
     ax.grid(axis="y", visible=False)
     return fig
 
@@ -525,18 +553,25 @@ def _fig_cwe(plt: Any, table: Table) -> Any:
     y = np.arange(len(cwes))
     for i, platform in enumerate(platforms):
         ax.barh(
-            y + (i - (len(platforms) - 1) / 2) * height,
+            y + ((len(platforms) - 1) / 2 - i) * height,  # first platform on top
             [share.get((platform, c), 0) for c in cwes],
             height=height,
             color=PALETTE[i % len(PALETTE)],
             label=platform,
         )
-    ax.set_yticks(y, cwes)
+    ax.set_yticks(y, [f"{c} {CWE_NAMES.get(c, '')}".strip() for c in cwes])
     ax.set_xlim(0, 100)
     ax.set_xlabel("repositories with findings (%)")
     ax.grid(axis="y", visible=False)
     if len(platforms) > 1:
-        ax.legend(loc="lower right")
+        ax.legend(
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            ncols=3,
+            borderaxespad=0.2,
+            handlelength=1.2,
+            columnspacing=1.0,
+        )
     return fig
 
 
@@ -564,7 +599,14 @@ def _fig_severity(plt: Any, table: Table) -> Any:
     )
     ax.set_xlabel("findings")
     ax.grid(axis="y", visible=False)
-    ax.legend(loc="lower right")
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=3,
+        borderaxespad=0.2,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
     return fig
 
 
@@ -584,7 +626,14 @@ def _fig_safetensors(plt: Any, table: Table) -> Any:
     ax.set_ylim(0, 100)
     ax.set_ylabel("repositories (%)")
     ax.grid(axis="x", visible=False)
-    ax.legend(loc="upper right", ncols=2)
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=3,
+        borderaxespad=0.2,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
     return fig
 
 
@@ -599,7 +648,14 @@ def _fig_trends(plt: Any, table: Table) -> Any:
     ax.set_xticks(list(x)[::step], months[::step], rotation=45, ha="right")
     ax.set_ylabel("repositories created")
     ax.grid(axis="x", visible=False)
-    ax.legend(loc="upper left")
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=3,
+        borderaxespad=0.2,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
     return fig
 
 
