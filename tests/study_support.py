@@ -78,3 +78,25 @@ def build_corpus(root: Path, repos: int, *, copies_of: Path | None = None) -> Pa
             if repo.is_dir():
                 shutil.copytree(repo, root / f"example-{repo.name}")
     return root
+
+
+class WorkerCrashScan:
+    """Ends its own worker process on files marked CRASH_WORKER (never the test process)."""
+
+    name = "crashscan"
+    version = "1"
+
+    def wants(self, entry: FileEntry, kind: FileKind) -> bool:
+        return kind is FileKind.PYTHON
+
+    def analyze_file(
+        self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
+    ) -> AnalyzerOutput:
+        import multiprocessing
+        import os
+
+        if b"CRASH_WORKER" in ctx.read_text_bytes(entry.path):
+            if multiprocessing.parent_process() is None:
+                raise RuntimeError("refusing to end the main process")
+            os._exit(70)  # what a segfault in a native extension looks like to the pool
+        return AnalyzerOutput()

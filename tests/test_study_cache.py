@@ -86,3 +86,24 @@ def test_codec_round_trips_findings() -> None:
     )  # fmt: skip
     output = AnalyzerOutput((finding,), (ScanError("p", "s", "m", "k"),))
     assert decode_output(encode_output(output)) == output
+
+
+@pytest.mark.slow
+def test_a_repo_that_kills_its_worker_is_recorded_and_the_study_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(REGISTRY, "crashscan", "study_support:WorkerCrashScan")
+    tests_dir = str(Path(study_support.__file__).resolve().parent)
+    monkeypatch.syspath_prepend(tests_dir)
+    corpus = study_support.build_corpus(tmp_path / "c", 20)
+    (corpus / "m0007" / "modeling_m0007.py").write_text("# CRASH_WORKER\n")
+    db = tmp_path / "s.duckdb"
+    with StudyStore(db) as store:
+        summary = run_study(str(corpus), store, workers=2, analyzers=["crashscan"])
+        verdicts = dict(store.query("SELECT repo_id, verdict FROM repos"))
+        errors = store.query(
+            "SELECT kind FROM errors e JOIN repos r USING (repo_key) WHERE repo_id = 'm0007'"
+        )
+    assert summary.done == 20 and len(verdicts) == 20
+    assert verdicts.pop("m0007") == "error" and errors == [("worker-crash",)]
+    assert "error" not in verdicts.values()

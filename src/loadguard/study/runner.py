@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from .. import __version__
@@ -135,7 +136,14 @@ class InlineExecutor(Executor):
 
 
 class LocalExecutor(Executor):
-    """A process pool. ``forkserver`` so workers never inherit the open database."""
+    """A process pool. ``forkserver`` so workers never inherit the open database.
+
+    A worker that dies (a native crash, the OOM killer) breaks the pool and
+    every chunk in flight. The pool is rebuilt and those chunks are redone
+    one repository at a time; the repository that kills a worker on its own
+    is recorded as a ``worker-crash`` error instead of stopping the study
+    (and would otherwise crash every resumed run again).
+    """
 
     name = "local"
 
@@ -146,17 +154,25 @@ class LocalExecutor(Executor):
         limits: Limits,
         workers: int,
     ) -> None:
-        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         self.workers = workers
-        self._pool = ProcessPoolExecutor(
-            max_workers=workers,
+        self._initargs = (dict(base), analyzers, limits, _registry_of(analyzers))
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+        return ProcessPoolExecutor(
+            max_workers=self.workers,
             mp_context=multiprocessing.get_context(method),
             initializer=_init_worker,
-            initargs=(dict(base), analyzers, limits, _registry_of(analyzers)),
+            initargs=self._initargs,
         )
 
+    def _restart(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = self._new_pool()
+
     def run(self, chunks: Iterable[list[RepoTask]]) -> Iterator[list[RepoRows]]:
-        pending: set[Future[list[RepoRows]]] = set()
+        pending: dict[Future[list[RepoRows]], list[RepoTask]] = {}
         source = iter(chunks)
         exhausted = False
         while True:
@@ -165,12 +181,33 @@ class LocalExecutor(Executor):
                 if chunk is None:
                     exhausted = True
                     break
-                pending.add(self._pool.submit(analyse_chunk, chunk))
+                pending[self._pool.submit(analyse_chunk, chunk)] = chunk
             if not pending:
                 return
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            broken = False
             for future in finished:
-                yield future.result()
+                try:
+                    rows = future.result()
+                except BrokenProcessPool:
+                    broken = True
+                    continue
+                del pending[future]
+                yield rows
+            if broken:
+                redo = [task for chunk in pending.values() for task in chunk]
+                pending.clear()
+                self._restart()
+                yield from self._isolated(redo)
+
+    def _isolated(self, tasks: list[RepoTask]) -> Iterator[list[RepoRows]]:
+        for task in tasks:
+            try:
+                yield self._pool.submit(analyse_chunk, [task]).result()
+            except BrokenProcessPool:
+                self._restart()
+                message = "the analysis crashed its worker process (native crash or out of memory)"
+                yield [error_rows(task, "worker", message, "worker-crash")]
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
