@@ -196,3 +196,12 @@ def test_unreadable_target_in_list_becomes_an_error_row(tmp_path: Path) -> None:
     assert summary.total == 2
     assert rows == [("error", None), ("review", "2024-03")]
     assert errors[0][0] == "source" and "nowhere" in errors[0][1]
+
+
+def test_report_on_a_store_in_use_fails_cleanly(tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    with StudyStore(db), pytest.raises(StoreLocked, match="cannot open the study store"):
+        StudyStore(db, read_only=True)
+    (tmp_path / "not.duckdb").write_text("plain text, not a database\n")
+    with pytest.raises(StoreLocked, match="cannot open"):
+        StudyStore(tmp_path / "not.duckdb", read_only=True)

@@ -137,8 +137,12 @@ class StudyStore:
         self._lock = None if read_only else StoreLock(self.path)
         if self._lock is not None:
             self._lock.acquire()
+        duckdb = _duckdb()
         try:
-            self.con = _duckdb().connect(str(self.path), read_only=read_only)
+            try:
+                self.con = duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:  # held by a running study, or not a DuckDB file
+                raise StoreLocked(f"{self.path}: cannot open the study store: {exc}") from None
             if not read_only:
                 self._create()
         except BaseException:
