@@ -576,6 +576,8 @@ def _fig_cwe(plt: Any, table: Table) -> Any:
 
 
 def _fig_severity(plt: Any, table: Table) -> Any:
+    from matplotlib.patches import Patch
+
     rows = table.rows
     fig, ax = plt.subplots(figsize=(3.4, 0.3 * len(rows) + 0.9))
     names = [r[0] for r in rows][::-1]
@@ -583,30 +585,26 @@ def _fig_severity(plt: Any, table: Table) -> Any:
     unreach = [r[4] for r in rows][::-1]
     unknown = [r[1] - r[3] - r[4] for r in rows][::-1]
     colours = [SEVERITY_COLOURS.get(n, "#888888") for n in names]
-    ax.barh(names, reach, color=colours, height=0.6, label="reachable on load")
-    ax.barh(names, unknown, left=reach, color=colours, alpha=0.55, height=0.6, label="unknown")
+    ax.barh(names, reach, color=colours, height=0.6)
+    ax.barh(names, unknown, left=reach, color=colours, alpha=0.45, height=0.6)
     left = [a + b for a, b in zip(reach, unknown)]
     ax.barh(
-        names,
-        unreach,
-        left=left,
-        color="white",
-        edgecolor=colours,
-        hatch="////",
-        linewidth=0.6,
-        height=0.6,
-        label="not reachable",
-    )
+        names, unreach, left=left, color="white", edgecolor=colours, hatch="////",
+        linewidth=0.6, height=0.6,
+    )  # fmt: skip
     ax.set_xlabel("findings")
     ax.grid(axis="y", visible=False)
+    # neutral legend keys: the colour is the severity, the fill is the reachability
+    keys = [
+        Patch(color="#555555", label="reachable on load"),
+        Patch(color="#555555", alpha=0.45, label="unknown"),
+        Patch(facecolor="white", edgecolor="#555555", hatch="////", linewidth=0.6,
+              label="not reachable"),
+    ]  # fmt: skip
     ax.legend(
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
-        ncols=3,
-        borderaxespad=0.2,
-        handlelength=1.2,
-        columnspacing=1.0,
-    )
+        handles=keys, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3,
+        borderaxespad=0.2, handlelength=1.2, columnspacing=1.0,
+    )  # fmt: skip
     return fig
 
 
@@ -621,7 +619,7 @@ def _fig_safetensors(plt: Any, table: Table) -> Any:
     st = [_pct(r[3], r[1]) for r in rows]
     pk = [_pct(r[5], r[1]) for r in rows]
     ax.bar(x - width / 2, st, width, color=PALETTE[2], label="SafeTensors")
-    ax.bar(x + width / 2, pk, width, color=PALETTE[5], label="pickle-based")
+    ax.bar(x + width / 2, pk, width, color=PALETTE[5], label="pickle weights only")
     ax.set_xticks(x, names, rotation=20, ha="right")
     ax.set_ylim(0, 100)
     ax.set_ylabel("repositories (%)")
