@@ -17,14 +17,14 @@ import pytest
 
 pytest.importorskip("duckdb")
 
-from loadguard.errors import SourceError  # noqa: E402
-from loadguard.limits import Limits  # noqa: E402
-from loadguard.model import Platform, Snapshot  # noqa: E402
-from loadguard.sources import HUB_SOURCES  # noqa: E402
-from loadguard.sources.memory import snapshot_from_mapping  # noqa: E402
-from loadguard.study.corpus import iter_tasks, parse_query  # noqa: E402
-from loadguard.study.runner import run_study  # noqa: E402
-from loadguard.study.store import StudyStore  # noqa: E402
+from loadguard.errors import SourceError
+from loadguard.limits import Limits
+from loadguard.model import Platform, Snapshot
+from loadguard.sources import HUB_SOURCES
+from loadguard.sources.memory import snapshot_from_mapping
+from loadguard.study.corpus import iter_tasks, parse_query
+from loadguard.study.runner import run_study
+from loadguard.study.store import StudyStore
 
 SEEN: list[object] = []
 
@@ -82,9 +82,9 @@ def fake_hub(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_query_fields_are_typed_from_the_query_class(fake_hub: None) -> None:
     spec = "custom_code=true&tags=a,b&limit=7&created_after=2024-01-01&search=llm"
     tasks = list(iter_tasks("hf-query:" + spec))
-    assert SEEN == [
+    assert [
         HubQuery("llm", ("a", "b"), True, 7, datetime.fromisoformat("2024-01-01T00:00:00+00:00"))
-    ]
+    ] == SEEN
     assert [t.target for t in tasks] == ["hf:org/custom@" + "a" * 40, "hf:org/missing@" + "b" * 40]
     assert tasks[0].snapshot is None and tasks[0].metadata["created_at"].startswith("2024-05")
     with pytest.raises(SourceError, match="unknown field 'colour'"):
@@ -112,5 +112,5 @@ def test_hub_query_study_fetches_in_the_worker_and_records_failures(
 
 def test_query_without_the_hub_module_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "loadguard.sources.huggingface", None)
-    with pytest.raises(SourceError, match="need loadguard.sources.huggingface"):
+    with pytest.raises(SourceError, match=r"need loadguard\.sources\.huggingface"):
         list(iter_tasks("hf-query:limit=3"))
