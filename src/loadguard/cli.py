@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "lock": "loadguard.commands.lock:lock",
     "verify": "loadguard.commands.verify:verify",
     "sign": "loadguard.commands.sign:sign",
+    "study": "loadguard.commands.study:study",
+    "report": "loadguard.commands.report:report",
 }
 
 EXIT_CLEAN = 0
