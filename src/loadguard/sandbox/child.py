@@ -188,6 +188,11 @@ PERSISTENCE_NAMES = (
     "usercustomize.py",
     "crontab",
 )
+# The loader's own functions on the stack when the hook runs (skipped when judging callers).
+OWN_FUNCTIONS = frozenset({"hook", "stack", "emit", "_on_import", "_on_exec", "_on_compile",
+                           "_on_process", "_on_network", "_on_open", "_on_fs_change",
+                           "_on_listdir", "_on_ctypes", "_on_find_class", "_on_generic",
+                           "_on_marshal"})
 UNPICKLING_FILES = (
     "torch/serialization.py",
     "torch/_weights_only_unpickler.py",
@@ -792,13 +797,6 @@ class Loader:
         return found
 
     # ----------------------------------------------------------- audit hook
-    def origin(self, frames: list[list[Any]], unpickling: bool) -> str:
-        if frames:
-            return "repo"
-        if unpickling or self.step_kind == "pickle":
-            return "pickle"
-        return "runtime"
-
     def hook(self, event: str, args: tuple[Any, ...]) -> None:
         handler = AUDIT_HANDLERS.get(event)
         if handler is None:
@@ -814,32 +812,62 @@ class Loader:
         finally:
             self.busy.discard(ident)
 
-    def stack(self) -> tuple[list[list[Any]], bool]:
+    def stack(self) -> tuple[list[list[Any]], str, bool]:
+        """Repo frames (innermost first), the origin, and whether the caller is direct.
+
+        Origin: ``repo`` when a repository frame is reached before any import
+        machinery frame (an import boundary means a library is being imported,
+        whatever imported it); ``pickle`` likewise for an unpickling call site;
+        else ``runtime``. ``direct``: the innermost foreign frame itself is a
+        repo or unpickling frame (used for exec/compile, which libraries call
+        internally all the time, e.g. dataclasses and namedtuple).
+        """
         frames: list[list[Any]] = []
-        unpickling = False
+        origin = ""
+        boundary = False
+        direct: bool | None = None
         frame = sys._getframe(1)
         depth = 0
         while frame is not None and depth < 400:
-            filename = frame.f_code.co_filename
-            if filename.startswith(self.model_prefix):
-                if len(frames) < MAX_FRAMES:
-                    frames.append(
-                        [filename[len(self.model_prefix) :], frame.f_lineno, frame.f_code.co_name]
-                    )
-            elif filename.endswith(UNPICKLING_FILES) or (
-                filename == self.this_file and frame.f_code.co_name.startswith("_unpickle")
-            ):
-                unpickling = True
-            frame = frame.f_back
+            code = frame.f_code
+            filename = code.co_filename
             depth += 1
-        return frames, unpickling
+            if filename == self.this_file and code.co_name in OWN_FUNCTIONS:
+                frame = frame.f_back
+                continue
+            is_repo = filename.startswith(self.model_prefix)
+            is_unpickling = filename.endswith(UNPICKLING_FILES) or (
+                filename == self.this_file and code.co_name.startswith("_unpickle")
+            )
+            if direct is None:
+                direct = is_repo or is_unpickling
+            if is_repo:
+                if len(frames) < MAX_FRAMES:
+                    frames.append([filename[len(self.model_prefix) :], frame.f_lineno, code.co_name])
+                origin = origin or ("runtime" if boundary else "repo")
+            elif is_unpickling:
+                origin = origin or ("runtime" if boundary else "pickle")
+            elif filename.startswith("<frozen importlib"):
+                boundary = True
+            frame = frame.f_back
+        if not origin:
+            origin = "pickle" if self.step_kind == "pickle" and not boundary else "runtime"
+        return frames, origin, bool(direct)
 
     def emit(
-        self, event: str, detail: dict[str, Any], *, repo_only: bool = False, origin: str = ""
+        self,
+        event: str,
+        detail: dict[str, Any],
+        *,
+        repo_only: bool = False,
+        direct_only: bool = False,
+        origin: str = "",
     ) -> None:
-        frames, unpickling = self.stack()
-        origin = origin or self.origin(frames, unpickling)
+        frames, found_origin, direct = self.stack()
+        origin = origin or found_origin
         if repo_only and origin == "runtime":
+            return
+        if direct_only and not direct:
             return
         top = tuple(frames[0]) if frames else ()
         key = (event, json.dumps(detail, default=repr, sort_keys=True), top, origin)
@@ -903,9 +931,20 @@ class Loader:
             self.channel.send({"t": "step-end", "step": index, **record})
         self.step = None
         self.step_kind = ""
+        self.settle(float(self.spec.get("settle_seconds", 1.0)))
         self.channel.send(
             {"t": "done", "counts": {str(k): v for k, v in self.counts.items() if v > 1}}
         )
+
+    def settle(self, seconds: float) -> None:
+        """Give threads the load started (a reverse shell in a daemon thread ...) time to act."""
+        deadline = time.monotonic() + seconds
+        me = threading.current_thread()
+        while time.monotonic() < deadline:
+            others = [t for t in threading.enumerate() if t is not me and t.is_alive()]
+            if not others:
+                return
+            others[0].join(timeout=max(0.0, min(0.05, deadline - time.monotonic())))
 
     def note(self, step: dict[str, Any], text: str) -> None:
         self.channel.send({"t": "note", "step": self.step, "text": text})
@@ -932,6 +971,7 @@ def _on_exec(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
         "exec",
         {"filename": _short(filename), "names": _short(list(getattr(code, "co_names", ()))[:12])},
         repo_only=True,
+        direct_only=True,
     )
 
 
@@ -941,7 +981,12 @@ def _on_compile(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
         return
     if isinstance(filename, str) and filename.startswith(loader.model_prefix):
         return  # the import of a repo module, reported by module-exec
-    loader.emit("compile", {"source": _short(source), "filename": _short(filename)}, repo_only=True)
+    loader.emit(
+        "compile",
+        {"source": _short(source), "filename": _short(filename)},
+        repo_only=True,
+        direct_only=True,
+    )
 
 
 def _on_process(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
@@ -1004,6 +1049,8 @@ def _on_listdir(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
     path = loader.classify_path(args[0] if args else ".")
     if path is None or path.startswith(loader.model_prefix) or path == loader.model_dir:
         return
+    if path.startswith(loader.runtime) or loader.in_scratch(path):
+        return
     loader.emit(event, {"path": path}, repo_only=True)
 
 
@@ -1022,6 +1069,11 @@ def _on_find_class(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
 
 def _on_generic(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
     loader.emit(event, {"args": _short(list(args[:3]))}, repo_only=True)
+
+
+def _on_marshal(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
+    loader.emit(event, {"bytes": len(args[0]) if args and hasattr(args[0], "__len__") else None},
+                repo_only=True, direct_only=True)
 
 
 AUDIT_HANDLERS: dict[str, Callable[[Loader, str, tuple[Any, ...]], None]] = {
@@ -1060,8 +1112,8 @@ AUDIT_HANDLERS: dict[str, Callable[[Loader, str, tuple[Any, ...]], None]] = {
     "ctypes.dlsym": _on_ctypes,
     "ctypes.cdata": _on_ctypes,
     "pickle.find_class": _on_find_class,
-    "marshal.loads": _on_generic,
-    "marshal.load": _on_generic,
+    "marshal.loads": _on_marshal,
+    "marshal.load": _on_marshal,
     "sys.addaudithook": _on_generic,
     "sys.settrace": _on_generic,
     "sys.setprofile": _on_generic,

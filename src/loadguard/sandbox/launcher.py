@@ -68,6 +68,7 @@ class SandboxConfig:
     allow_exec: bool = False  # seccomp refuses execve unless set
     env: Mapping[str, str] = field(default_factory=dict)
     ro_paths: tuple[str, ...] = ()  # extra host folders the child may read
+    settle_seconds: float = 1.0  # after the last step, wait this long for threads it started
 
     def limits_spec(self) -> dict[str, int]:
         return {
@@ -269,6 +270,7 @@ def run_in_sandbox(
         "home": SANDBOX_HOME,
         "fallback_home": home,
         "steps": steps,
+        "settle_seconds": config.settle_seconds,
         "limits": config.limits_spec(),
         "isolation": {
             "namespaces": config.namespaces,
