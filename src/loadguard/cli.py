@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "scan": "loadguard.commands.scan:scan",
     "check-code": "loadguard.commands.check_code:check_code",
     "selfcheck": "loadguard.commands.selfcheck:selfcheck",
+    "trial": "loadguard.commands.trial:trial",
+    "convert": "loadguard.commands.convert:convert",
 }
 
 EXIT_CLEAN = 0

@@ -1361,6 +1361,10 @@ def _state_dict_of(obj: Any, torch: Any) -> Any:
     return obj
 
 
+def _unpickle_for_convert(torch: Any, path: str, extra: dict[str, Any]) -> Any:
+    return torch.load(path, map_location="cpu", weights_only=False, **extra)
+
+
 def _step_convert(loader: Loader, step: dict[str, Any]) -> dict[str, Any]:
     torch = _try_import("torch")
     if torch is None:
@@ -1368,15 +1372,20 @@ def _step_convert(loader: Loader, step: dict[str, Any]) -> dict[str, Any]:
     data_fd = int(loader.spec["data_fd"])
     path = os.path.join(loader.model_dir, step["path"])
     how = "weights_only=True"
+    # mmap keeps big zip checkpoints out of the address-space limit until each tensor is sent.
+    extra = {"mmap": True} if zipfile.is_zipfile(path) else {}
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
+        obj = torch.load(path, map_location="cpu", weights_only=True, **extra)
     except Exception as exc:
         if step.get("weights_only"):
             raise
-        loader.note(step, f"weights_only=True refused ({type(exc).__name__}: {str(exc)[:200]}); "
-                    "unpickling fully inside the sandbox")
+        loader.note(
+            step,
+            f"weights_only=True refused ({type(exc).__name__}: {str(exc)[:200]}); "
+            "unpickling fully inside the sandbox",
+        )
         how = "weights_only=False (inside the sandbox)"
-        obj = torch.load(path, map_location="cpu", weights_only=False)
+        obj = _unpickle_for_convert(torch, path, extra)
     tensors, skipped = [], []
     for name, tensor in _flatten(_state_dict_of(obj, torch), torch):
         dtype = str(tensor.dtype).replace("torch.", "")
