@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "sign": "loadguard.commands.sign:sign",
     "study": "loadguard.commands.study:study",
     "report": "loadguard.commands.report:report",
+    "trial": "loadguard.commands.trial:trial",
+    "convert": "loadguard.commands.convert:convert",
 }
 
 EXIT_CLEAN = 0
