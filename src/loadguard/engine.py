@@ -247,6 +247,15 @@ def annotate(
     return dataclasses.replace(finding, reachable=reachable, witness=witness)
 
 
+# Pattern matchers see bytes; loadguard's own analyzers understand the format,
+# so on equal rank their finding (message, qualname, evidence) is the one kept.
+_PATTERN_ANALYZERS = frozenset({"yara", "bandit", "semgrep", "codeql"})
+
+
+def _precedence(finding: Finding) -> tuple[float, bool]:
+    return (finding.rank, finding.analyzer not in _PATTERN_ANALYZERS)
+
+
 def merge_duplicates(findings: list[Finding]) -> list[Finding]:
     """One finding per (file, line, CWE family); the strongest keeps the others' names."""
     best: dict[tuple[str, int | None, int | None, str], Finding] = {}
@@ -265,7 +274,11 @@ def merge_duplicates(findings: list[Finding]) -> list[Finding]:
             best[split] = finding
             order.append(split)
             continue
-        strong, weak = (finding, current) if finding.rank > current.rank else (current, finding)
+        strong, weak = (
+            (finding, current)
+            if _precedence(finding) > _precedence(current)
+            else (current, finding)
+        )
         others = tuple(
             dict.fromkeys(strong.also_reported_by + (weak.analyzer,) + weak.also_reported_by)
         )
