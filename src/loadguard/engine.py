@@ -244,6 +244,10 @@ def annotate(
     else:
         node = reach.node(path)
         reachable, witness = node is not None, node.witness if node else ()
+    if not reachable and (reach.truncated or reach.unresolved):
+        # Past a computed import, exec or getattr (or the node budget) the graph
+        # cannot prove absence: "not reached" would hand attackers a downgrade.
+        return dataclasses.replace(finding, reachable=None, witness=())
     return dataclasses.replace(finding, reachable=reachable, witness=witness)
 
 

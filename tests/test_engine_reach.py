@@ -1,0 +1,44 @@
+"""How the engine turns the reach graph into ``Finding.reachable``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from loadguard.engine import scan_snapshot
+from loadguard.model import Verdict
+from loadguard.sources.local import snapshot_from_folder
+
+MakeRepo = Callable[[dict[str, object]], Path]
+
+CONFIG = json.dumps({"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}})
+# Harmless if run: the "payload" only opens a loopback socket.
+PAYLOAD = "import socket\n\ndef go():\n    socket.create_connection(('127.0.0.1', 9))\n\ngo()\n"
+
+
+def _finding_in(result, path):  # type: ignore[no-untyped-def]
+    return [f for f in result.findings if f.location.path == path]
+
+
+def test_code_behind_a_computed_import_is_unknown_not_unreachable(make_repo: MakeRepo) -> None:
+    modeling = (
+        "import importlib, base64\n"
+        "NAME = base64.b64decode('aGVscGVy').decode()\n"
+        "importlib.import_module('.' + NAME, __package__)\n"
+        "class XModel:\n    pass\n"
+    )
+    root = make_repo({"config.json": CONFIG, "modeling_x.py": modeling, "helper.py": PAYLOAD})
+    result = scan_snapshot(snapshot_from_folder(root))
+    found = _finding_in(result, "helper.py")
+    assert found, result.findings
+    assert all(f.reachable is None for f in found)
+    assert result.verdict in (Verdict.DANGEROUS, Verdict.MALICIOUS_LIKELY)
+
+
+def test_code_no_path_can_reach_stays_unreachable(make_repo: MakeRepo) -> None:
+    modeling = "class XModel:\n    pass\n"
+    root = make_repo({"config.json": CONFIG, "modeling_x.py": modeling, "helper.py": PAYLOAD})
+    result = scan_snapshot(snapshot_from_folder(root))
+    found = _finding_in(result, "helper.py")
+    assert found and all(f.reachable is False for f in found)
