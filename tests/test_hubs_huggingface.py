@@ -354,3 +354,36 @@ def test_token_is_not_sent_to_the_cdn(hub: HubServer) -> None:
     assert any(p.startswith("/org/secret/resolve/") for p in hub.state.authorised_paths)
     assert [p for _, p, _ in hub.state.log if p.startswith("/cdn/")]
     assert not [p for p in hub.state.authorised_paths if p.startswith("/cdn/")]
+
+
+def test_json_reports_fetch_accounting_and_weight_census(hub: HubServer) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from loadguard.cli import main
+
+    hub.state.repo("org/mixed").commit(
+        {
+            "config.json": b"{}",
+            "pytorch_model.bin": torch_zip(EVIL_PICKLE, tensor_bytes=4 << 20),
+            "model.safetensors": safetensors(4 << 20),
+        }
+    )
+    out = CliRunner().invoke(main, ["scan", "hf:org/mixed", "--format", "json", "-q"])
+    (result,) = json.loads(out.output)["results"]
+    source = result["repo"]["source"]
+    assert isinstance(source["bytes_fetched"], int) and source["bytes_fetched"] > 0
+    assert source["partial"] is False and source["endpoint"] == hub.url
+    assert source["requests"] >= 1
+    census = result["weight_census"]
+    assert census["pickle_files"] == ["pytorch_model.bin"]
+    assert census["has_safetensors"] is True and census["pickle_only"] is False
+    (coverage,) = census["coverage"]
+    assert coverage["path"] == "pytorch_model.bin" and coverage["status"] in {
+        "covered",
+        "partial",
+        "not-covered",
+        "unknown",
+        "no-tensors",
+    }

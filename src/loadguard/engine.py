@@ -15,6 +15,7 @@ from typing import Protocol
 from .analyzers import DEFAULT_ANALYZERS, load_analyzer
 from .analyzers.base import AnalysisContext, AnalyzerOutput, FileAnalyzer, SnapshotAnalyzer
 from .budget import BudgetedStore, FileTimeout, ReadBudgetExceeded, time_limit
+from .census import weight_census
 from .detect import build_plan
 from .errors import ARCHIVE_ERRORS, LoadguardError, MissingExtra
 from .filekinds import classify_all
@@ -94,6 +95,14 @@ def scan_snapshot(
     late_errors = getattr(source_store, "late_errors", None)
     if callable(late_errors):
         errors += list(late_errors())
+    census: dict[str, object] | None = None
+    if plan.weights:
+        try:
+            census = weight_census(snapshot, kinds, limits).to_dict()
+        except Exception as exc:  # the census is a summary: never lose the scan for it
+            errors.append(
+                ScanError("", "census", f"weight census failed: {exc!r}", "internal-error")
+            )
     annotated = merge_duplicates([annotate(f, plan, reach, kinds) for f in findings])
     ordered = tuple(
         sorted(annotated, key=lambda f: (-f.rank, f.location.path, f.location.line or 0, f.rule_id))
@@ -108,7 +117,14 @@ def scan_snapshot(
         stats=tuple(stats),
         file_count=len(snapshot.files),
         total_bytes=sum(f.size for f in snapshot.files),
+        source=_plain(snapshot.metadata),
+        weight_census=census,
     )
+
+
+def _plain(metadata: Mapping[str, object]) -> dict[str, object]:
+    """A frozen copy of the source's metadata (remote sources expose a live view)."""
+    return {str(k): v for k, v in dict(metadata).items()}
 
 
 def _run_analyzer(

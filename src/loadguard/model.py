@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 class Severity(enum.IntEnum):
@@ -451,6 +451,11 @@ class ScanResult:
     stats: tuple[AnalyzerStats, ...] = ()
     file_count: int = 0
     total_bytes: int = 0
+    # What the source knew at the end of the scan: hub metadata, bytes fetched,
+    # whether the listing was partial. Plain JSON-able values.
+    source: Mapping[str, object] = field(default_factory=dict, compare=False)
+    # Weight formats and pickle-vs-safetensors coverage (census.WeightCensus.to_dict()).
+    weight_census: Mapping[str, object] | None = field(default=None, compare=False)
 
     def iter_findings(self, minimum: Severity = Severity.INFO) -> Iterator[Finding]:
         return (f for f in self.findings if f.severity >= minimum)

@@ -7,7 +7,7 @@ rename or remove one without a major version bump.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -135,6 +135,19 @@ def reach_to_dict(reach: ReachGraph) -> dict[str, Any]:
     }
 
 
+def _jsonable(value: object) -> Any:
+    """Source metadata and census values as JSON types (strings made valid UTF-8)."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, Mapping):
+        return {clean(str(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return clean(str(value))
+
+
 def result_to_dict(result: ScanResult) -> dict[str, Any]:
     snap = result.snapshot
     counts = {s.label: 0 for s in reversed(Severity)}
@@ -149,12 +162,14 @@ def result_to_dict(result: ScanResult) -> dict[str, Any]:
             "location": clean(snap.location),
             "files": result.file_count,
             "bytes": result.total_bytes,
+            "source": _jsonable(result.source),
         },
         "verdict": result.verdict.value,
         "max_severity": result.max_severity.label if result.max_severity is not None else None,
         "finding_counts": counts,
         "plan": plan_to_dict(result.plan),
         "reach": reach_to_dict(result.reach) if result.reach is not None else None,
+        "weight_census": _jsonable(result.weight_census),
         "findings": [finding_to_dict(f) for f in result.findings],
         "errors": [error_to_dict(e) for e in result.errors],
         "analyzers": [
