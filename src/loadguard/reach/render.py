@@ -14,10 +14,15 @@ def function_scope_count(graph: ReachGraph) -> int:
     return sum(1 for s in graph.scopes if not s.qualname.startswith("<"))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def summary(graph: ReachGraph) -> str:
     modules = [n for n in graph.nodes if n.qualname is None]
     text = (
-        f"{len(graph.files)} execution-relevant files ({len(modules)} modules run), "
+        f"{_count(len(graph.files), 'execution-relevant file')} "
+        f"({_count(len(modules), 'module')} run), "
         f"{len(graph.functions)} of {function_scope_count(graph)} functions reached, "
         f"{len(graph.unresolved)} unresolved"
     )

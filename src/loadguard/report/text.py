@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import ScanError, ScanResult, Severity, Verdict
+from ..reach.render import summary as reach_summary
 from .json import clean
 
 SEVERITY_STYLE = {
@@ -90,6 +91,8 @@ def render_result(
         line = ", ".join(f"{kind} {n}" for kind, n in sorted(census.items()))
         style = "red" if pickles else "green"
         parts.append(Text.from_markup(f"weights: {_e(line)}  [{style}]pickle-based {pickles}[/]"))
+    if result.reach is not None and (result.reach.nodes or result.reach.unresolved):
+        parts.append(Text("reach: " + reach_summary(result.reach), style="dim"))
     if show_reach and result.reach is not None:
         parts.append(_reach_table(result))
     shown = [f for f in result.findings if f.severity >= minimum]
@@ -144,6 +147,9 @@ def render_result(
     )
 
 
+REACH_ROWS = 200  # the full graph is `loadguard reach`'s job
+
+
 def _reach_table(result: ScanResult) -> Table:
     assert result.reach is not None
     table = Table(
@@ -154,8 +160,16 @@ def _reach_table(result: ScanResult) -> Table:
     )
     table.add_column("node", overflow="fold")
     table.add_column("witness path", overflow="fold", ratio=2)
-    for node in sorted(result.reach.nodes, key=lambda n: (len(n.witness), n.id))[:200]:
+    nodes = sorted(result.reach.nodes, key=lambda n: (len(n.witness), n.id))
+    for node in nodes[:REACH_ROWS]:
         table.add_row(_e(node.id), _e(" → ".join(node.witness)))
+    if len(nodes) > REACH_ROWS:
+        table.add_row(f"[dim]… {len(nodes) - REACH_ROWS} more (loadguard reach)[/]", "")
+    for item in sorted(result.reach.unresolved, key=lambda u: (u.path, u.line)):
+        where = f"{item.path}:{item.line}" if item.line else item.path
+        table.add_row(
+            f"[yellow]? {_e(where)}[/]", f"[yellow]unknown past here: {_e(item.reason)}[/]"
+        )
     return table
 
 
