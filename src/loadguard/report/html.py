@@ -221,7 +221,7 @@ def _repo_section(index: int, repo: RepoGate, advice: SafeLoadAdvice) -> str:
     out.append(_findings_block(result.findings))
     out.append(_baseline_block(repo))
     if plan.weights:
-        out.append(_census(result.plan))
+        out.append(_census(result.plan, result.weight_census))
     if result.errors:
         out.append("<h3>Errors</h3>" + _errors_table(result.errors))
     out.append("</section>")
@@ -436,7 +436,7 @@ def _baseline_block(repo: RepoGate) -> str:
     return "".join(parts)
 
 
-def _census(plan: LoadPlan) -> str:
+def _census(plan: LoadPlan, census: Mapping[str, object] | None = None) -> str:
     by_kind: dict[str, list[int]] = defaultdict(list)
     pickle_kinds = set()
     for w in plan.weights:
@@ -464,11 +464,40 @@ def _census(plan: LoadPlan) -> str:
         f"<li><code>{_e(w.path)}</code> {_e(w.kind.value)} {_size(w.size)}</li>"
         for w in plan.weights[:100]
     )
+    coverage = _coverage(census)
     return (
         '<h3>Weight formats</h3><table class="census"><thead><tr><th>format</th><th>files</th><th>size</th>'
         f"<th>share</th><th></th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
-        f"<details><summary>weight files</summary><ul>{files}</ul></details>"
+        f"{coverage}<details><summary>weight files</summary><ul>{files}</ul></details>"
     )
+
+
+_COVERAGE_TEXT = {
+    "covered": ("ok", "every tensor is also in a data-only file: load that instead"),
+    "partial": ("ok", "a data-only file holds all but a few (tied) tensors"),
+    "not-covered": ("bad", "no data-only copy: convert it in the sandbox"),
+    "no-tensors": ("bad", "a pickled object, not a state dict (arguments, a whole module)"),
+    "unknown": ("", "tensor names not known without running it"),
+}
+
+
+def _coverage(census: Mapping[str, object] | None) -> str:
+    """Each pickle file against its data-only twins (``census.WeightCensus``)."""
+    rows = census.get("coverage") if census else None
+    if not isinstance(rows, list) or not rows:
+        return ""
+    items = []
+    for row in rows[:100]:
+        status = str(row.get("status", "unknown"))
+        cls, text = _COVERAGE_TEXT.get(status, ("", status))
+        twins = ", ".join(str(t) for t in row.get("covered_by", ()))
+        items.append(
+            f"<li><code>{_e(str(row.get('path', '')))}</code> "
+            f'<span class="{cls}">{_e(status)}</span>: {_e(text)}'
+            + (f" (<code>{_e(twins)}</code>)" if twins else "")
+            + "</li>"
+        )
+    return f"<p>Pickle files against their data-only copies:</p><ul>{''.join(items)}</ul>"
 
 
 def _errors_table(errors: Iterable[ScanError]) -> str:
