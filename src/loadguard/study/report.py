@@ -527,14 +527,7 @@ def _fig_funnel(plt: Any, table: Table) -> Any:
         ax.text(t, i, f" {r:,} / {t:,}", va="center", fontsize=7)
     ax.set_xlim(0, max(total + [1]) * 1.35)
     ax.set_xlabel("files")
-    ax.legend(
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
-        ncols=3,
-        borderaxespad=0.2,
-        handlelength=1.2,
-        columnspacing=1.0,
-    )
+    _legend_above(ax)
     ax.grid(axis="y", visible=False)
     return fig
 
@@ -564,15 +557,21 @@ def _fig_cwe(plt: Any, table: Table) -> Any:
     ax.set_xlabel("repositories with findings (%)")
     ax.grid(axis="y", visible=False)
     if len(platforms) > 1:
-        ax.legend(
-            loc="lower left",
-            bbox_to_anchor=(0.0, 1.0),
-            ncols=3,
-            borderaxespad=0.2,
-            handlelength=1.2,
-            columnspacing=1.0,
-        )
+        _legend_above(ax)
     return fig
+
+
+def _legend_above(ax: Any, **kwargs: Any) -> None:
+    """One legend style for every figure: a row of keys just above the axes."""
+    ax.legend(
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        ncols=3,
+        borderaxespad=0.2,
+        handlelength=1.2,
+        columnspacing=1.0,
+        **kwargs,
+    )
 
 
 def _fig_severity(plt: Any, table: Table) -> Any:
@@ -601,10 +600,7 @@ def _fig_severity(plt: Any, table: Table) -> Any:
         Patch(facecolor="white", edgecolor="#555555", hatch="////", linewidth=0.6,
               label="not reachable"),
     ]  # fmt: skip
-    ax.legend(
-        handles=keys, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=3,
-        borderaxespad=0.2, handlelength=1.2, columnspacing=1.0,
-    )  # fmt: skip
+    _legend_above(ax, handles=keys)
     return fig
 
 
@@ -624,14 +620,7 @@ def _fig_safetensors(plt: Any, table: Table) -> Any:
     ax.set_ylim(0, 100)
     ax.set_ylabel("repositories (%)")
     ax.grid(axis="x", visible=False)
-    ax.legend(
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
-        ncols=3,
-        borderaxespad=0.2,
-        handlelength=1.2,
-        columnspacing=1.0,
-    )
+    _legend_above(ax)
     return fig
 
 
@@ -646,14 +635,7 @@ def _fig_trends(plt: Any, table: Table) -> Any:
     ax.set_xticks(list(x)[::step], months[::step], rotation=45, ha="right")
     ax.set_ylabel("repositories created")
     ax.grid(axis="x", visible=False)
-    ax.legend(
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
-        ncols=3,
-        borderaxespad=0.2,
-        handlelength=1.2,
-        columnspacing=1.0,
-    )
+    _legend_above(ax)
     return fig
 
 
