@@ -29,3 +29,12 @@ def make_repo(tmp_path: Path) -> Callable[[dict[str, object]], Path]:
         return root
 
     return build
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # pyparse freezes parsed trees out of the cyclic GC; release them before
+    # interpreter exit so native extensions (DuckDB's nanobind) see no leaks.
+    import gc
+
+    gc.unfreeze()
+    gc.collect()
