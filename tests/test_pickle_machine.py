@@ -311,3 +311,19 @@ def test_ordinary_python_and_numpy_values_are_clean(protocol: int) -> None:
     }
     data = pickle.dumps(value, protocol=protocol)
     assert worst(data) <= Severity.LOW, findings(data)
+
+
+def test_torchscript_names_are_not_python_imports() -> None:
+    # torch.jit.save writes __torch__.<module>.<Class> and torch.jit._pickle builders
+    for module, name in [
+        ("__torch__.vad.model", "VADRNNJIT"),
+        ("__torch__", "Net"),
+        ("torch.jit._pickle", "build_intlist"),
+        ("torch.jit._pickle", "restore_type_tag"),
+    ]:
+        assert judge(module, name).severity <= Severity.LOW, (module, name)
+    # the rest of torch.jit compiles or loads code, and stays denied
+    assert judge("torch.jit", "load").severity is Severity.CRITICAL
+    assert judge("torch.jit._pickle", "evil").severity is Severity.CRITICAL
+    # a look-alike namespace is not TorchScript's
+    assert judge("__torch__x", "Net").severity >= Severity.MEDIUM

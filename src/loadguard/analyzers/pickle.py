@@ -971,6 +971,16 @@ def judge(module: str, name: str, profiles: Iterable[str] | None = None) -> Judg
         return Judgement("allowed", Severity.INFO, (), "allowlisted", profile)
     if qualname.startswith(rules.ALLOW_PREFIXES) and "." not in name:
         return Judgement("allowed", Severity.INFO, (), "allowlisted", "torch")
+    if module == rules.TORCHSCRIPT_NAMESPACE or module.startswith(
+        rules.TORCHSCRIPT_NAMESPACE + "."
+    ):
+        return Judgement(
+            "class",
+            Severity.INFO,
+            (rules.CWE_DESERIALIZATION,),
+            "a TorchScript class: torch.jit.load compiles it from the archive's code/ "
+            "(TorchScript, not Python; it cannot import modules)",
+        )
     denied = _deny_rule(module, name)
     if denied is not None:
         return Judgement("denied", denied.severity, denied.cwe, denied.reason)

@@ -362,6 +362,13 @@ PROFILES: dict[str, frozenset[str]] = {
             "torch.return_types.min",
             "torch.return_types.topk",
             "torch.return_types.sort",
+            # TorchScript's list/tensor-id builders: identity functions (torch/jit/_pickle.py)
+            "torch.jit._pickle.build_intlist",
+            "torch.jit._pickle.build_tensorlist",
+            "torch.jit._pickle.build_doublelist",
+            "torch.jit._pickle.build_boollist",
+            "torch.jit._pickle.build_tensor_from_id",
+            "torch.jit._pickle.restore_type_tag",
         }
         | {f"torch.{name}" for name in _TORCH_DTYPES + _TORCH_LAYOUTS}
         | {f"torch.{name}Storage" for name in _TORCH_STORAGES}
@@ -443,6 +450,11 @@ PROFILES: dict[str, frozenset[str]] = {
 
 # Prefix-allowed helpers: every ``torch._utils._rebuild_*`` rebuilds a tensor from data.
 ALLOW_PREFIXES: tuple[str, ...] = ("torch._utils._rebuild_",)
+
+# TorchScript archives name their classes ``__torch__.<module>.<Class>``: the JIT
+# unpickler binds them to classes compiled from the archive's ``code/`` folder,
+# and a Python unpickler cannot import them (there is no ``__torch__`` module).
+TORCHSCRIPT_NAMESPACE = "__torch__"
 
 # Whole-object pickles name classes of these libraries. Importing such a class
 # runs nothing beyond the library's own import; the object then needs the
