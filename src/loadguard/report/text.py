@@ -95,7 +95,10 @@ def render_result(
         parts.append(Text("reach: " + reach_summary(result.reach), style="dim"))
     if show_reach and result.reach is not None:
         parts.append(_reach_table(result))
-    shown = [f for f in result.findings if f.severity >= minimum]
+    # worst first; within a severity, by rank (confidence x reachability)
+    shown = sorted(
+        (f for f in result.findings if f.severity >= minimum), key=lambda f: (-f.severity, -f.rank)
+    )
     if shown:
         table = Table(show_header=True, header_style="bold", expand=True)
         table.add_column("sev", no_wrap=True)
