@@ -48,3 +48,19 @@ def test_code_no_path_can_reach_stays_unreachable(make_repo: MakeRepo) -> None:
     result = scan_snapshot(snapshot_from_folder(root))
     found = _finding_in(result, "helper.py")
     assert found and all(f.reachable is False for f in found)
+
+
+def test_a_computed_getattr_does_not_make_unimported_files_run(make_repo: MakeRepo) -> None:
+    modeling = (
+        "import os\n"
+        "class XModel:\n"
+        "    def act(self, name):\n"
+        "        return getattr(self, 'act_' + name)()\n"
+        "    def act_relu(self):\n"
+        "        return 0\n"
+    )
+    root = make_repo({"config.json": CONFIG, "modeling_x.py": modeling, "helper.py": PAYLOAD})
+    result = scan_snapshot(snapshot_from_folder(root))
+    assert result.reach is not None and result.reach.unresolved
+    found = _finding_in(result, "helper.py")
+    assert found and all(f.reachable is False for f in found)

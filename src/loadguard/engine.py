@@ -260,11 +260,23 @@ def annotate(
     else:
         node = reach.node(path)
         reachable, witness = node is not None, node.witness if node else ()
-    if not reachable and (reach.truncated or reach.unresolved):
-        # Past a computed import, exec or getattr (or the node budget) the graph
-        # cannot prove absence: "not reached" would hand attackers a downgrade.
+    if not reachable and _may_run_anyway(reach, path):
         return dataclasses.replace(finding, reachable=None, witness=())
     return dataclasses.replace(finding, reachable=reachable, witness=witness)
+
+
+def _may_run_anyway(reach: ReachGraph, path: str) -> bool:
+    """Whether code the graph did not reach in ``path`` could still run on load.
+
+    Past a computed import, ``exec`` or path loader (or the node budget) the
+    graph cannot prove absence, and "not reached" would hand attackers a
+    downgrade. A computed ``getattr`` only reaches modules already imported.
+    """
+    if reach.truncated:
+        return True
+    if any(not u.attribute_only for u in reach.unresolved):
+        return True
+    return bool(reach.unresolved) and reach.node(path) is not None
 
 
 # Pattern matchers see bytes; loadguard's own analyzers understand the format,

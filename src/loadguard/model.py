@@ -326,6 +326,11 @@ class Unresolved:
     line: int
     reason: str  # e.g. "getattr with non-constant name"
 
+    @property
+    def attribute_only(self) -> bool:
+        """A computed attribute lookup: it can call code of imported modules, import nothing."""
+        return self.reason.startswith(("getattr", "call through"))
+
 
 @dataclass(frozen=True)
 class ReachGraph:
