@@ -1209,6 +1209,7 @@ def _import_repo_modules(loader: Loader, modules: list[str]) -> dict[str, Any]:
     """Import repo files as a package, as dynamic-module loaders do (relative imports work)."""
     package = _ensure_repo_package(loader)
     imported, failed = [], {}
+    first_error: BaseException | None = None
     for module in modules:
         dotted = module[:-3].replace("/", ".") if module.endswith(".py") else module
         try:
@@ -1218,9 +1219,11 @@ def _import_repo_modules(loader: Loader, modules: list[str]) -> dict[str, Any]:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             failed[module] = _describe(exc)
-    if failed and not imported:
-        first = next(iter(failed.values()))
-        raise ImportError(f"no repo module imported: {first['type']}: {first['message']}")
+            first_error = first_error or exc
+    if first_error is not None and not imported:
+        # the step fails with the module's own error, so MemoryError, OSError errnos
+        # and SystemExit reach the report as what they are
+        raise first_error
     return {"imported": imported, "failed": failed}
 
 
