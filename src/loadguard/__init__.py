@@ -8,6 +8,10 @@ RULESET_VERSION = "2026.11.0"
 # Public names imported on first use, so ``import loadguard`` stays cheap.
 _LAZY = {
     "safe_snapshot_download": "loadguard.provenance.download:safe_snapshot_download",
+    "guard": "loadguard.inprocess_guard:guard",
+    "GuardPolicy": "loadguard.inprocess_guard:GuardPolicy",
+    "GuardViolation": "loadguard.inprocess_guard:GuardViolation",
+    "scan": "loadguard.api:scan",
 }
 
 

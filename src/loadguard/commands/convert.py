@@ -12,7 +12,13 @@ from .trial import build_config, sandbox_options
 
 @click.command()
 @click.argument("target")
-@click.option("--to", "to_format", type=click.Choice(["safetensors"]), default="safetensors", show_default=True)
+@click.option(
+    "--to",
+    "to_format",
+    type=click.Choice(["safetensors"]),
+    default="safetensors",
+    show_default=True,
+)
 @click.option(
     "-o",
     "--output",
@@ -28,7 +34,9 @@ from .trial import build_config, sandbox_options
     help="Refuse files torch's weights_only loader rejects instead of unpickling them in the sandbox.",
 )
 @click.option("--overwrite", is_flag=True, help="Write into a non-empty output folder.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def convert(
     target: str,
     to_format: str,
@@ -56,7 +64,9 @@ def convert(
     from ..sandbox.convert import convert_report_to_dict, convert_to_safetensors
     from ..sandbox.launcher import SandboxConfig
 
-    config = build_config(python, timeout, memory, cpu_seconds, max_processes, allow_exec, no_seccomp)
+    config = build_config(
+        python, timeout, memory, cpu_seconds, max_processes, allow_exec, no_seccomp
+    )
     assert isinstance(config, SandboxConfig)
     try:
         report = convert_to_safetensors(
@@ -71,7 +81,9 @@ def convert(
         sys.stdout.write(dumps(convert_report_to_dict(report)))
     else:
         for item in report.converted:
-            click.echo(f"converted {item.source} -> {item.output} ({item.tensors} tensors, {item.bytes} bytes)")
+            click.echo(
+                f"converted {item.source} -> {item.output} ({item.tensors} tensors, {item.bytes} bytes)"
+            )
             if item.skipped:
                 click.echo(f"  not tensors, left out: {len(item.skipped)} entries")
         for source, why in report.failed:

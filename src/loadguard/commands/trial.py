@@ -31,12 +31,20 @@ def sandbox_options(func: click.decorators.FC) -> click.decorators.FC:
             show_default="this interpreter",
             help="Interpreter that runs the load inside the sandbox (e.g. a venv with torch).",
         ),
-        click.option("--timeout", type=float, default=120.0, show_default=True, help="Wall-clock seconds."),
-        click.option("--memory", default="8G", show_default=True, help="Address-space limit per process."),
-        click.option("--cpu", "cpu_seconds", type=int, default=300, show_default=True, help="CPU seconds."),
+        click.option(
+            "--timeout", type=float, default=120.0, show_default=True, help="Wall-clock seconds."
+        ),
+        click.option(
+            "--memory", default="8G", show_default=True, help="Address-space limit per process."
+        ),
+        click.option(
+            "--cpu", "cpu_seconds", type=int, default=300, show_default=True, help="CPU seconds."
+        ),
         click.option("--max-processes", type=int, default=64, show_default=True),
         click.option(
-            "--allow-exec", is_flag=True, help="Let the loaded code run programs (seccomp refuses execve by default)."
+            "--allow-exec",
+            is_flag=True,
+            help="Let the loaded code run programs (seccomp refuses execve by default).",
         ),
         click.option("--no-seccomp", is_flag=True, help="Do not install the seccomp filter."),
     ]
@@ -119,7 +127,9 @@ def trial(
         minimum = Severity.parse(min_severity)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
-    config = build_config(python, timeout, memory, cpu_seconds, max_processes, allow_exec, no_seccomp)
+    config = build_config(
+        python, timeout, memory, cpu_seconds, max_processes, allow_exec, no_seccomp
+    )
     assert isinstance(config, SandboxConfig)
     selected = [a.strip() for a in analyzers.split(",") if a.strip()] if analyzers else None
     try:
@@ -144,7 +154,9 @@ def trial(
             with output.open("w", encoding="utf-8") as handle:
                 print_trial(Console(file=handle, width=140), report, minimum=minimum)
         else:
-            print_trial(Console() if sys.stdout.isatty() else Console(width=140), report, minimum=minimum)
+            print_trial(
+                Console() if sys.stdout.isatty() else Console(width=140), report, minimum=minimum
+            )
     if report.verdict is Verdict.ERROR:
         sys.exit(2)
     worst = report.max_severity()

@@ -18,6 +18,7 @@ forge the channel. The namespaces and limits are the boundary, not the hook.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import importlib
@@ -189,10 +190,25 @@ PERSISTENCE_NAMES = (
     "crontab",
 )
 # The loader's own functions on the stack when the hook runs (skipped when judging callers).
-OWN_FUNCTIONS = frozenset({"hook", "stack", "emit", "_on_import", "_on_exec", "_on_compile",
-                           "_on_process", "_on_network", "_on_open", "_on_fs_change",
-                           "_on_listdir", "_on_ctypes", "_on_find_class", "_on_generic",
-                           "_on_marshal"})
+OWN_FUNCTIONS = frozenset(
+    {
+        "hook",
+        "stack",
+        "emit",
+        "_on_import",
+        "_on_exec",
+        "_on_compile",
+        "_on_process",
+        "_on_network",
+        "_on_open",
+        "_on_fs_change",
+        "_on_listdir",
+        "_on_ctypes",
+        "_on_find_class",
+        "_on_generic",
+        "_on_marshal",
+    }
+)
 UNPICKLING_FILES = (
     "torch/serialization.py",
     "torch/_weights_only_unpickler.py",
@@ -243,7 +259,9 @@ def _unshare(flags: int) -> None:
         raise OSError(code, os.strerror(code))
 
 
-def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> None:
+def _mount(
+    source: str | None, target: str, fstype: str | None, flags: int, data: str | None
+) -> None:
     if (
         _libc.mount(
             source.encode() if source else None,
@@ -285,10 +303,8 @@ def main() -> None:
         _enter_namespaces(spec, setup)
     else:
         setup["notes"].append("namespaces disabled by configuration")
-    try:
+    with contextlib.suppress(OSError):
         _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans stay ours, so we can end them
-    except OSError:
-        pass
     channel.send({"t": "setup", **setup})
     pid = os.fork()
     if pid == 0:
@@ -379,10 +395,8 @@ def _end_descendants() -> None:
         if not children:
             return
         for child in children:
-            try:
+            with contextlib.suppress(OSError):
                 os.kill(child, signal.SIGKILL)
-            except OSError:
-                pass
         for _child in children:
             try:
                 os.waitpid(-1, os.WNOHANG)
@@ -409,10 +423,8 @@ def _init(spec: dict[str, Any], setup: dict[str, Any], channel: Channel) -> None
     os.environ["HF_HOME"] = spec["home"] + "/.cache/huggingface"
     os.environ["TORCH_HOME"] = spec["home"] + "/.cache/torch"
     if spaces.get("uts") == "entered":
-        try:
+        with contextlib.suppress(OSError):
             socket.sethostname("sandbox")
-        except OSError:
-            pass
     report["rlimits"] = _set_rlimits(spec["limits"])
     report["privileges"] = _drop_privileges(spec, spaces)
     if spec["isolation"].get("seccomp", True):
@@ -426,10 +438,8 @@ def _init(spec: dict[str, Any], setup: dict[str, Any], channel: Channel) -> None
     channel.send(report)
     loader = os.fork()
     if loader == 0:
-        try:
+        with contextlib.suppress(OSError):
             _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except OSError:
-            pass
         code = 0
         try:
             Loader(spec, channel).run()
@@ -826,7 +836,7 @@ class Loader:
         origin = ""
         boundary = False
         direct: bool | None = None
-        frame = sys._getframe(1)
+        frame: types.FrameType | None = sys._getframe(1)
         depth = 0
         while frame is not None and depth < 400:
             code = frame.f_code
@@ -843,7 +853,9 @@ class Loader:
                 direct = is_repo or is_unpickling
             if is_repo:
                 if len(frames) < MAX_FRAMES:
-                    frames.append([filename[len(self.model_prefix) :], frame.f_lineno, code.co_name])
+                    frames.append(
+                        [filename[len(self.model_prefix) :], frame.f_lineno, code.co_name]
+                    )
                 origin = origin or ("runtime" if boundary else "repo")
             elif is_unpickling:
                 origin = origin or ("runtime" if boundary else "pickle")
@@ -905,7 +917,9 @@ class Loader:
         return os.path.abspath(path)
 
     def in_scratch(self, path: str) -> bool:
-        return any(path == s.rstrip("/") or path.startswith(s.rstrip("/") + "/") for s in self.scratch)
+        return any(
+            path == s.rstrip("/") or path.startswith(s.rstrip("/") + "/") for s in self.scratch
+        )
 
     # ----------------------------------------------------------- steps
     def run(self) -> None:
@@ -1072,8 +1086,12 @@ def _on_generic(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
 
 
 def _on_marshal(loader: Loader, event: str, args: tuple[Any, ...]) -> None:
-    loader.emit(event, {"bytes": len(args[0]) if args and hasattr(args[0], "__len__") else None},
-                repo_only=True, direct_only=True)
+    loader.emit(
+        event,
+        {"bytes": len(args[0]) if args and hasattr(args[0], "__len__") else None},
+        repo_only=True,
+        direct_only=True,
+    )
 
 
 AUDIT_HANDLERS: dict[str, Callable[[Loader, str, tuple[Any, ...]], None]] = {
@@ -1157,7 +1175,10 @@ def _unpickle_plain(path: str) -> dict[str, Any]:
                 raise ValueError("zip without a data.pkl")
             with archive.open(names[0]) as member:
                 data = io.BytesIO(member.read())
-            return {"loader": "pickle (torch zip data.pkl, storages stubbed)", "type": _unpickle_stream(data)}
+            return {
+                "loader": "pickle (torch zip data.pkl, storages stubbed)",
+                "type": _unpickle_stream(data),
+            }
     with open(path, "rb") as handle:
         types_seen = []
         for _ in range(5):  # legacy torch files are several pickles in a row
@@ -1248,9 +1269,14 @@ def _step_hubconf(loader: Loader, step: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 results[entry] = _describe(exc)
-        return {"loader": f"torch.hub.load(source='local') torch {torch.__version__}", "entries": results}
+        return {
+            "loader": f"torch.hub.load(source='local') torch {torch.__version__}",
+            "entries": results,
+        }
     sys.path.insert(0, loader.model_dir)  # what torch.hub does before importing hubconf
-    spec = importlib.util.spec_from_file_location("hubconf", os.path.join(loader.model_dir, "hubconf.py"))
+    spec = importlib.util.spec_from_file_location(
+        "hubconf", os.path.join(loader.model_dir, "hubconf.py")
+    )
     if spec is None or spec.loader is None:
         raise ImportError("hubconf.py cannot be imported")
     module = importlib.util.module_from_spec(spec)
@@ -1264,7 +1290,10 @@ def _step_hubconf(loader: Loader, step: dict[str, Any]) -> dict[str, Any]:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             results[entry] = _describe(exc)
-    return {"loader": "import hubconf.py and call its entries (torch not installed)", "entries": results}
+    return {
+        "loader": "import hubconf.py and call its entries (torch not installed)",
+        "entries": results,
+    }
 
 
 def _step_transformers(loader: Loader, step: dict[str, Any]) -> dict[str, Any]:
@@ -1282,7 +1311,9 @@ def _step_transformers(loader: Loader, step: dict[str, Any]) -> dict[str, Any]:
             results[name] = "not in this transformers version"
             continue
         try:
-            obj = cls.from_pretrained(loader.model_dir, trust_remote_code=True, local_files_only=True)
+            obj = cls.from_pretrained(
+                loader.model_dir, trust_remote_code=True, local_files_only=True
+            )
             results[name] = type(obj).__name__
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
@@ -1309,12 +1340,21 @@ def _step_library(loader: Loader, step: dict[str, Any]) -> dict[str, Any]:
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 results[config] = _describe(exc)
-        how = "mmengine Config.fromfile" if mmengine else "runpy of the configs (mmengine not installed)"
+        how = (
+            "mmengine Config.fromfile"
+            if mmengine
+            else "runpy of the configs (mmengine not installed)"
+        )
         return {"loader": how, "configs": results}
     module = _try_import({"sentence-transformers": "sentence_transformers"}.get(kind, kind))
     if module is not None and kind == "sentence-transformers":
-        model = module.SentenceTransformer(loader.model_dir, trust_remote_code=True, local_files_only=True)
-        return {"loader": f"sentence-transformers {module.__version__}", "type": type(model).__name__}
+        model = module.SentenceTransformer(
+            loader.model_dir, trust_remote_code=True, local_files_only=True
+        )
+        return {
+            "loader": f"sentence-transformers {module.__version__}",
+            "type": type(model).__name__,
+        }
     if module is not None and kind == "diffusers":
         pipe = module.DiffusionPipeline.from_pretrained(loader.model_dir, trust_remote_code=True)
         return {"loader": f"diffusers {module.__version__}", "type": type(pipe).__name__}

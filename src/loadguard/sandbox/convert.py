@@ -113,13 +113,15 @@ def output_name(source: str) -> str:
     if stem == "pytorch_model":
         return f"{prefix}model.safetensors"
     if stem.startswith("pytorch_model-") and "-of-" in stem:
-        return f"{prefix}model-{stem[len('pytorch_model-'):]}.safetensors"
+        return f"{prefix}model-{stem[len('pytorch_model-') :]}.safetensors"
     if stem.startswith("diffusion_pytorch_model"):
         return f"{prefix}{stem}.safetensors"
     return f"{prefix}{stem}.safetensors"
 
 
-def validate_manifest(raw: Mapping[str, Any], max_bytes: int) -> tuple[str, list[TensorSpec], list[str]]:
+def validate_manifest(
+    raw: Mapping[str, Any], max_bytes: int
+) -> tuple[str, list[TensorSpec], list[str]]:
     source = raw.get("file")
     tensors = raw.get("tensors")
     if not isinstance(source, str) or not isinstance(tensors, list):
@@ -147,14 +149,17 @@ def validate_manifest(raw: Mapping[str, Any], max_bytes: int) -> tuple[str, list
             raise StreamRejected(f"{name}: bad shape {shape!r:.80}")
         expected = math.prod(shape) * DTYPE_SIZES[str(dtype)]
         if nbytes != expected:
-            raise StreamRejected(f"{name}: {nbytes!r} bytes announced, shape and dtype give {expected}")
+            raise StreamRejected(
+                f"{name}: {nbytes!r} bytes announced, shape and dtype give {expected}"
+            )
         total += expected
         if total > max_bytes:
             raise StreamRejected(f"tensors exceed the {max_bytes}-byte output limit")
         names.add(name)
         specs.append(TensorSpec(name, str(dtype), tuple(shape), expected))
-    skipped = raw.get("skipped") if isinstance(raw.get("skipped"), list) else []
-    return source, specs, [str(s)[:200] for s in skipped][:1000]
+    skipped = raw.get("skipped")
+    listed = skipped if isinstance(skipped, list) else []
+    return source, specs, [str(s)[:200] for s in listed][:1000]
 
 
 def safetensors_header(specs: list[TensorSpec], metadata: Mapping[str, str]) -> bytes:
@@ -211,7 +216,9 @@ class SafetensorsSink:
                 raise StreamRejected(f"unexpected file in stream: {source!r:.200}")
             self.written.append(self._write(stream, source, specs, skipped))
 
-    def _write(self, stream: IO[bytes], source: str, specs: list[TensorSpec], skipped: list[str]) -> ConvertedFile:
+    def _write(
+        self, stream: IO[bytes], source: str, specs: list[TensorSpec], skipped: list[str]
+    ) -> ConvertedFile:
         name = output_name(source)
         final = self.out_dir / name
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -263,7 +270,9 @@ def convert_to_safetensors(
     if raw is None:
         from .launcher import RawRun
 
-        raw = RawRun((), {}, (), "", False, None, 0.0, 0, True, (), "", "", 0, 0, base, "nothing to convert")
+        raw = RawRun(
+            (), {}, (), "", False, None, 0.0, 0, True, (), "", "", 0, 0, base, "nothing to convert"
+        )
         notes.append("no pickle-based weights found")
     trial = build_report(str(target), snapshot.repo_id, raw, None, "not part of convert", [])
     failed: list[tuple[str, str]] = []
@@ -329,7 +338,9 @@ def _copy_side_files(
             continue
         kind = kinds.get(path)
         if kind is FileKind.PYTHON or not (kind in COPY_KINDS or path.endswith(COPY_SUFFIXES)):
-            not_copied.append((path, f"{kind.value if kind else 'unknown'} file: code or opaque data"))
+            not_copied.append(
+                (path, f"{kind.value if kind else 'unknown'} file: code or opaque data")
+            )
             continue
         if kind in PICKLE_KINDS:
             not_copied.append((path, "pickle"))
@@ -356,10 +367,12 @@ def _write_index(snapshot: Any, path: str, out: Path, renamed: Mapping[str, str]
             new_map[tensor] = converted[len(prefix) :]
     except (ValueError, KeyError, TypeError, AttributeError, LoadguardError, OSError):
         return False
-    total = sum(
-        (out / c).stat().st_size for c in set(prefix + v for v in new_map.values())
+    total = sum((out / c).stat().st_size for c in {prefix + v for v in new_map.values()})
+    name = (
+        "model.safetensors.index.json"
+        if "pytorch_model" in path
+        else path.replace(".bin.", ".safetensors.").replace(".pt.", ".safetensors.")
     )
-    name = "model.safetensors.index.json" if "pytorch_model" in path else path.replace(".bin.", ".safetensors.").replace(".pt.", ".safetensors.")
     document = {"metadata": {"total_size": total, "format": "pt"}, "weight_map": new_map}
     (out / prefix / name.rpartition("/")[2]).write_text(json.dumps(document, indent=2) + "\n")
     return True
@@ -390,7 +403,10 @@ def convert_report_to_dict(report: ConvertReport) -> dict[str, Any]:
         "copied": list(report.copied),
         "not_copied": [{"path": p, "reason": r} for p, r in report.not_copied],
         "notes": list(report.notes),
-        "sandbox": {k: trial[k] for k in ("verdict", "boundary", "layers", "findings", "isolation_events", "process")},
+        "sandbox": {
+            k: trial[k]
+            for k in ("verdict", "boundary", "layers", "findings", "isolation_events", "process")
+        },
     }
 
 

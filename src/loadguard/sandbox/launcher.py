@@ -10,6 +10,7 @@ facts gathered here (did the listener see a connection? is the tree gone?).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -166,7 +167,8 @@ class _Tail:
         self.thread.start()
 
     def _run(self) -> None:
-        for chunk in iter(lambda: self.stream.read1(65536), b""):
+        read = getattr(self.stream, "read1", self.stream.read)  # a pipe is a BufferedReader
+        for chunk in iter(lambda: read(65536), b""):
             self.data = (self.data + chunk)[-TAIL_BYTES:]
 
     @property
@@ -223,14 +225,10 @@ def marked_pids(marker: str) -> list[int]:
 def kill_tree(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL the process group and every descendant (found through /proc)."""
     for pid in descendants(process.pid):
-        try:
+        with contextlib.suppress(OSError):
             os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
+    with contextlib.suppress(OSError):
         os.killpg(process.pid, signal.SIGKILL)
-    except OSError:
-        pass
 
 
 def run_in_sandbox(
@@ -375,10 +373,8 @@ def _wait_gone(marker: str, seconds: float = 3.0) -> list[int]:
         left = marked_pids(marker)
         if not left or time.monotonic() > deadline:
             for pid in left:  # last resort; reported as not gone regardless
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
             return left
         time.sleep(0.05)
 

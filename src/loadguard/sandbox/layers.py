@@ -17,7 +17,6 @@ from typing import Any
 
 from .launcher import SANDBOX_HOME, RawRun
 
-
 NS_KEYS = ("user", "mount", "net", "pid", "ipc", "uts")
 
 
@@ -140,12 +139,16 @@ def _file_layers(probes: Mapping[str, Any], init: Mapping[str, Any], run: RawRun
     euid = probes.get("euid")
     if outside not in (None, 0):
         layers.append(
-            Layer("non-root user", LayerStatus.APPLIED, f"uid {euid} inside is uid {outside} outside")
+            Layer(
+                "non-root user", LayerStatus.APPLIED, f"uid {euid} inside is uid {outside} outside"
+            )
         )
     elif outside is None and euid not in (None, 0):
         layers.append(Layer("non-root user", LayerStatus.APPLIED, f"uid {euid}"))
     else:
-        layers.append(Layer("non-root user", LayerStatus.UNAVAILABLE, f"runs as host root ({uid_map})"))
+        layers.append(
+            Layer("non-root user", LayerStatus.UNAVAILABLE, f"runs as host root ({uid_map})")
+        )
     root = str(init.get("root", "not attempted (no mount namespace)"))
     private = root == "private"
     layers.append(
@@ -180,7 +183,11 @@ def _file_layers(probes: Mapping[str, Any], init: Mapping[str, Any], run: RawRun
             "credentials absent",
             LayerStatus.APPLIED if hidden else LayerStatus.UNAVAILABLE,
             f"a canary credential file outside the model folder: {canary}"
-            + ("" if private or not hidden else " (file permissions only; other files may be readable)"),
+            + (
+                ""
+                if private or not hidden
+                else " (file permissions only; other files may be readable)"
+            ),
         )
     )
     return layers

@@ -69,7 +69,9 @@ def print_trial(console: Console, report: TrialReport, *, minimum: Severity = Se
                 outcome = f"[green]ok[/] {escape(str(step.result.get('loader', '')))}"
             else:
                 error = step.error or {}
-                outcome = f"[red]{escape(str(error.get('type')))}[/] {escape(str(error.get('message')))}"
+                outcome = (
+                    f"[red]{escape(str(error.get('type')))}[/] {escape(str(error.get('message')))}"
+                )
             steps.add_row(str(step.index), label, outcome)
         console.print(steps)
     shown = [f for f in report.findings if f.severity >= minimum]
@@ -97,8 +99,8 @@ def print_trial(console: Console, report: TrialReport, *, minimum: Severity = Se
     if report.isolation_events:
         console.print("[bold]Stopped or ended by isolation[/]")
         for event in report.isolation_events:
-            step = f" (step {event.step})" if event.step is not None else ""
-            console.print(f"  {escape(event.layer)}{step}: {escape(event.message)}")
+            where = f" (step {event.step})" if event.step is not None else ""
+            console.print(f"  {escape(event.layer)}{where}: {escape(event.message)}")
     if report.static is None:
         reason = report.static_error or "static scan not run"
         console.print(f"static analysis: {escape(reason)}; every dynamic finding counts as missed")

@@ -164,7 +164,14 @@ class Judgement:
     message: str
 
 
-PROCESS_EVENTS = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "pty.spawn")
+PROCESS_EVENTS = (
+    "subprocess.Popen",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "pty.spawn",
+)
 NETWORK_EVENTS = (
     "socket.connect",
     "socket.sendto",
@@ -230,8 +237,12 @@ def judge(event: DynamicEvent) -> Judgement | None:
             "file-write",
             Severity.CRITICAL if persistence else Severity.HIGH,
             ("CWE-73",),
-            ("the load tried to plant a start-up file: " if persistence else "the load tried to "
-             "write outside its scratch space: ") + str(detail.get("path")),
+            (
+                "the load tried to plant a start-up file: "
+                if persistence
+                else "the load tried to write outside its scratch space: "
+            )
+            + str(detail.get("path")),
         )
     if name in FS_CHANGE_EVENTS:
         return Judgement(
@@ -273,8 +284,12 @@ def judge(event: DynamicEvent) -> Judgement | None:
             "native",
             Severity.HIGH if internals else Severity.MEDIUM,
             ("CWE-114",),
-            ("the load reached into interpreter internals through ctypes: " if internals
-             else "the load used native code through ctypes: ") + event.summary,
+            (
+                "the load reached into interpreter internals through ctypes: "
+                if internals
+                else "the load used native code through ctypes: "
+            )
+            + event.summary,
         )
     if name in ("exec", "compile", "marshal.loads", "marshal.load"):
         return Judgement(
@@ -288,9 +303,7 @@ def judge(event: DynamicEvent) -> Judgement | None:
         qualified = f"{detail.get('module')}.{detail.get('name')}"
         if pickle_global_allowed(qualified):
             return None
-        executes = any(
-            qualified == m or qualified.startswith(m + ".") for m in EXECUTION_MODULES
-        )
+        executes = any(qualified == m or qualified.startswith(m + ".") for m in EXECUTION_MODULES)
         return Judgement(
             "LG-DYN-009",
             "pickle",
@@ -308,11 +321,19 @@ def judge(event: DynamicEvent) -> Judgement | None:
         )
     if name in ("os.kill", "os.killpg", "signal.pthread_kill"):
         return Judgement(
-            "LG-DYN-011", "signal", Severity.MEDIUM, ("CWE-400",), f"the load sent a signal: {event.summary}"
+            "LG-DYN-011",
+            "signal",
+            Severity.MEDIUM,
+            ("CWE-400",),
+            f"the load sent a signal: {event.summary}",
         )
     if name in ("os.putenv", "os.unsetenv"):
         return Judgement(
-            "LG-DYN-012", "environment", Severity.LOW, (), f"the load changed the environment: {event.summary}"
+            "LG-DYN-012",
+            "environment",
+            Severity.LOW,
+            (),
+            f"the load changed the environment: {event.summary}",
         )
     return None
 

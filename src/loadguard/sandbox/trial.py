@@ -20,10 +20,10 @@ from ..filekinds import classify_all
 from ..model import (
     PICKLE_KINDS,
     EntryKind,
-    Finding,
     FileKind,
-    LoadPlan,
+    Finding,
     Loader,
+    LoadPlan,
     ScanResult,
     Severity,
     Snapshot,
@@ -82,7 +82,9 @@ def resolve_target(target: str | Path) -> Target:
     return Target(path.resolve(), snapshot_from_folder(path))
 
 
-def plan_steps(plan: LoadPlan, kinds: Mapping[str, FileKind], only_file: str | None = None) -> list[dict[str, Any]]:
+def plan_steps(
+    plan: LoadPlan, kinds: Mapping[str, FileKind], only_file: str | None = None
+) -> list[dict[str, Any]]:
     """The loader calls a real load would make, in order: code loaders first, then weights."""
     steps: list[dict[str, Any]] = []
     eps = [ep for ep in plan.entry_points if ep.cross_repo is None]
@@ -102,7 +104,9 @@ def plan_steps(plan: LoadPlan, kinds: Mapping[str, FileKind], only_file: str | N
         )
     if any(ep.loader is Loader.TORCH_HUB for ep in eps):
         entries = [
-            ep.qualname for ep in eps if ep.loader is Loader.TORCH_HUB and ep.kind is EntryKind.FUNCTION
+            ep.qualname
+            for ep in eps
+            if ep.loader is Loader.TORCH_HUB and ep.kind is EntryKind.FUNCTION
         ]
         steps.append({"kind": "hubconf", "entries": [e for e in entries if e]})
     configs = [ep.module for ep in eps if ep.loader is Loader.MMENGINE and ep.module]
@@ -256,19 +260,26 @@ def build_report(
     )
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    """A JSON object from the child, or empty: telemetry is untrusted input."""
+    return value if isinstance(value, dict) else {}
+
+
 def _steps(raw: RawRun) -> list[StepOutcome]:
     started = {r["step"]: r for r in raw.all("step-start") if isinstance(r.get("step"), int)}
     ended = {r["step"]: r for r in raw.all("step-end") if isinstance(r.get("step"), int)}
     outcomes = []
     for index, start in sorted(started.items()):
         end = ended.get(index)
-        spec = start.get("spec") if isinstance(start.get("spec"), dict) else {}
+        spec = _mapping(start.get("spec"))
         if end is None:
             outcomes.append(StepOutcome(index, spec, None, None, {}, None))
             continue
-        result = end.get("result") if isinstance(end.get("result"), dict) else {}
-        error = end.get("error") if isinstance(end.get("error"), dict) else None
-        outcomes.append(StepOutcome(index, spec, bool(end.get("ok")), end.get("seconds"), result, error))
+        result = _mapping(end.get("result"))
+        error = _mapping(end.get("error")) or None
+        outcomes.append(
+            StepOutcome(index, spec, bool(end.get("ok")), end.get("seconds"), result, error)
+        )
     return outcomes
 
 
@@ -298,7 +309,9 @@ def _errors_in(value: Any) -> list[Mapping[str, Any]]:
     return found
 
 
-def _isolation_events(raw: RawRun, outcomes: list[StepOutcome], layers: tuple[Layer, ...]) -> list[IsolationEvent]:
+def _isolation_events(
+    raw: RawRun, outcomes: list[StepOutcome], layers: tuple[Layer, ...]
+) -> list[IsolationEvent]:
     events: list[IsolationEvent] = []
     for outcome in outcomes:
         errors = ([outcome.error] if outcome.error else []) + _errors_in(dict(outcome.result))
@@ -306,7 +319,9 @@ def _isolation_events(raw: RawRun, outcomes: list[StepOutcome], layers: tuple[La
             kind, code = str(error.get("type", "")), str(error.get("errno", ""))
             message = f"{kind}: {error.get('message', '')}"
             if kind == "MemoryError":
-                events.append(IsolationEvent("resource limits (address space)", message, outcome.index))
+                events.append(
+                    IsolationEvent("resource limits (address space)", message, outcome.index)
+                )
             elif code in _ERRNO_LAYER:
                 events.append(IsolationEvent(_ERRNO_LAYER[code], message, outcome.index))
             elif kind == "gaierror":
@@ -314,9 +329,10 @@ def _isolation_events(raw: RawRun, outcomes: list[StepOutcome], layers: tuple[La
     exit_record = raw.first("loader-exit")
     if exit_record and exit_record.get("status") == "signal":
         name = str(exit_record.get("signal_name", ""))
-        layer = {"SIGXCPU": "resource limits (CPU time)", "SIGKILL": "resource limits / kernel"}.get(
-            name, "loader crashed"
-        )
+        layer = {
+            "SIGXCPU": "resource limits (CPU time)",
+            "SIGKILL": "resource limits / kernel",
+        }.get(name, "loader crashed")
         events.append(IsolationEvent(layer, f"the loader process was killed by {name}"))
     if raw.timed_out:
         gone = "the whole process tree is gone" if raw.tree_gone else "processes were left"
@@ -340,8 +356,11 @@ def _covers(static: Finding, dynamic: Finding) -> bool:
         return True  # whole-file findings (pickles) match any event of that file
     end = static.location.end_line or static.location.line
     lines = {dynamic.location.line}
-    lines |= {int(step.rsplit(":", 1)[1].split()[0]) for step in dynamic.witness
-              if step.startswith(static.location.path + ":")}
+    lines |= {
+        int(step.rsplit(":", 1)[1].split()[0])
+        for step in dynamic.witness
+        if step.startswith(static.location.path + ":")
+    }
     return any(static.location.line <= n <= end for n in lines)
 
 
@@ -368,8 +387,10 @@ def _verdict(
         dynamic = Verdict.MALICIOUS_LIKELY
     elif worst is Severity.HIGH:
         dynamic = Verdict.DANGEROUS
-    elif worst is Severity.MEDIUM or raw.timed_out or any(
-        e.layer.startswith("resource limits") for e in isolation
+    elif (
+        worst is Severity.MEDIUM
+        or raw.timed_out
+        or any(e.layer.startswith("resource limits") for e in isolation)
     ):
         dynamic = Verdict.REVIEW
     elif any(f.rule_id == "LG-DYN-000" for f in findings):
@@ -426,7 +447,8 @@ def report_to_dict(report: TrialReport) -> dict[str, Any]:
             for e in report.events
         ],
         "isolation_events": [
-            {"layer": e.layer, "message": e.message, "step": e.step} for e in report.isolation_events
+            {"layer": e.layer, "message": e.message, "step": e.step}
+            for e in report.isolation_events
         ],
         "join": {
             "static_available": report.static is not None,
