@@ -75,6 +75,15 @@ FS_CHANGE_EVENTS = frozenset(
     {"os.remove", "os.rename", "os.rmdir", "os.mkdir", "os.symlink", "os.link", "os.truncate",
      "os.chmod", "os.chown", "shutil.rmtree", "shutil.move", "shutil.copyfile"}
 )  # fmt: skip
+NETWORK_EVENTS = frozenset(
+    {"socket.getaddrinfo", "socket.connect", "socket.sendto", "socket.sendmsg"}
+)
+WATCHED_EVENTS = (
+    PROCESS_EVENTS
+    | FS_CHANGE_EVENTS
+    | NETWORK_EVENTS
+    | {"open", "ctypes.dlopen", "pickle.find_class"}
+)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
@@ -253,9 +262,7 @@ class guard(contextlib.ContextDecorator):  # lower case: used like contextlib's 
     def _pickle_allowed(self, module: str, name: str) -> bool:
         from fnmatch import fnmatch
 
-        from .analyzers.pickle import judge
-
-        if judge(module, name).category == "allowed":
+        if _tensor_data(module, name):
             return True
         qualified = f"{module}.{name}"
         return any(fnmatch(qualified, pattern) for pattern in self.policy.pickle_globals)
@@ -276,6 +283,8 @@ def _stack() -> list[guard]:
 
 
 def _hook(event: str, args: tuple[Any, ...]) -> None:
+    if event not in WATCHED_EVENTS:  # most events (imports, exec, getattr, ...) end here
+        return
     stack: list[guard] | None = getattr(_state, "stack", None)
     if not stack or getattr(_state, "busy", False):
         return
@@ -355,6 +364,14 @@ def _library_allowed(name: object) -> bool:
         return False
     real = os.path.realpath(path)
     return any(real.startswith(root + os.sep) for root in _library_roots())
+
+
+@functools.lru_cache(maxsize=4096)
+def _tensor_data(module: str, name: str) -> bool:
+    """The static pickle analyzer's allowlist: what tensors and containers need."""
+    from .analyzers.pickle import judge
+
+    return judge(module, name).category == "allowed"
 
 
 def _writes(mode: object, flags: object) -> bool:
