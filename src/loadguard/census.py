@@ -190,7 +190,7 @@ def pickle_tensor_names(
 
     entry = snapshot.file(path)
     size = entry.size if entry is not None else None
-    with snapshot.store.open(path) as stream, mapped(stream, size, limits.max_pickle_bytes) as buf:
+    with snapshot.store.open(path) as stream, mapped(stream, size, limits) as buf:
         if buf is None:
             return None
         if kind is FileKind.TORCH_ZIP:

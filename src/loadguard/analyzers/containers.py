@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO, NamedTuple
 
-from ..limits import Limits
+from ..limits import Limits, MiB
 from ..model import Confidence, FileKind, Finding, Location, ScanError, Severity
 from .pickle import (
     ANALYZER,
@@ -59,7 +59,7 @@ def analyze_container(
     """Findings for one pickle-bearing file, dispatched on its (magic-byte) kind."""
     findings: list[Finding] = []
     errors: list[ScanError] = []
-    with mapped(stream, size, limits.max_pickle_bytes) as buf:
+    with mapped(stream, size, limits) as buf:
         if buf is None:
             errors.append(
                 ScanError(
@@ -91,9 +91,18 @@ def analyze_container(
 # --------------------------------------------------------------------------- buffers
 
 
+# Streams without a file descriptor (remote range streams) up to this size are read
+# whole; larger ones become a sparse image holding only what the scanners read.
+READ_WHOLE_BYTES = 4 * MiB
+
+
 @contextmanager
-def mapped(stream: BinaryIO, size: int | None, limit: int) -> Iterator[Any]:
-    """The whole file as a read-only buffer: an mmap when possible, else bytes up to ``limit``."""
+def mapped(stream: BinaryIO, size: int | None, limits: Limits) -> Iterator[Any]:
+    """The file as a read-only buffer with the real file's offsets (None: cannot be read).
+
+    A local file is memory-mapped; a small stream is read whole; a large stream
+    becomes a sparse image (``sparse.py``) holding its directories and pickles.
+    """
     try:
         fileno = stream.fileno()
     except (OSError, AttributeError, io.UnsupportedOperation):
@@ -109,9 +118,21 @@ def mapped(stream: BinaryIO, size: int | None, limit: int) -> Iterator[Any]:
             finally:
                 mm.close()
             return
+    if size is None:
+        size = stream.seek(0, io.SEEK_END)
+    if size > READ_WHOLE_BYTES:
+        from .sparse import SparseImageError, sparse_image
+
+        try:
+            with sparse_image(stream, size, limits) as image:
+                yield image
+            return
+        except SparseImageError:
+            yield None
+            return
     stream.seek(0)
-    data = stream.read(limit + 1)
-    yield data if len(data) <= limit else None
+    data = stream.read(limits.max_pickle_bytes + 1)
+    yield data if len(data) <= limits.max_pickle_bytes else None
 
 
 def sniff_zip_kind(stream: BinaryIO, path: str) -> FileKind:
@@ -176,22 +197,7 @@ def zip_members(buf: Any) -> list[Member]:
     prepended to the archive (pickle+zip polyglots) are handled.
     """
     size = len(buf)
-    eocd = buf.rfind(b"PK\x05\x06", max(0, size - 65_557), size)
-    if eocd < 0 or eocd + _EOCD.size > size:
-        raise ZipDirectoryError("no end-of-central-directory record")
-    _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(buf, eocd)
-    zip64_end = eocd
-    locator = eocd - _ZIP64_LOCATOR.size
-    if locator >= 0 and bytes(buf[locator : locator + 4]) == b"PK\x06\x07":
-        record = locator - _ZIP64_EOCD.size  # the ZIP64 record sits right before its locator
-        if record >= 0 and bytes(buf[record : record + 4]) == b"PK\x06\x06":
-            fields = _ZIP64_EOCD.unpack_from(buf, record)
-            count, cd_size, cd_offset = fields[7], fields[8], fields[9]
-            zip64_end = record
-    # bytes before the archive (self-extractors, polyglots) shift every offset
-    shift = zip64_end - cd_size - cd_offset
-    if shift < 0:
-        raise ZipDirectoryError("central directory lies outside the file")
+    count, _, cd_offset, shift = _end_of_central_directory(buf)
     pos = cd_offset + shift
     members: list[Member] = []
     for _ in range(count):
@@ -211,6 +217,34 @@ def zip_members(buf: Any) -> list[Member]:
         members.append(Member(name, method, compressed, uncompressed, offset + shift, flags))
         pos += _CENTRAL.size + name_len + extra_len + comment_len
     return members
+
+
+def _end_of_central_directory(buf: Any) -> tuple[int, int, int, int]:
+    """(member count, directory size, directory offset, shift) from the EOCD records."""
+    size = len(buf)
+    eocd = buf.rfind(b"PK\x05\x06", max(0, size - 65_557), size)
+    if eocd < 0 or eocd + _EOCD.size > size:
+        raise ZipDirectoryError("no end-of-central-directory record")
+    _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(buf, eocd)
+    zip64_end = eocd
+    locator = eocd - _ZIP64_LOCATOR.size
+    if locator >= 0 and bytes(buf[locator : locator + 4]) == b"PK\x06\x07":
+        record = locator - _ZIP64_EOCD.size  # the ZIP64 record sits right before its locator
+        if record >= 0 and bytes(buf[record : record + 4]) == b"PK\x06\x06":
+            fields = _ZIP64_EOCD.unpack_from(buf, record)
+            count, cd_size, cd_offset = fields[7], fields[8], fields[9]
+            zip64_end = record
+    # bytes before the archive (self-extractors, polyglots) shift every offset
+    shift = zip64_end - cd_size - cd_offset
+    if shift < 0:
+        raise ZipDirectoryError("central directory lies outside the file")
+    return count, cd_size, cd_offset, shift
+
+
+def central_directory_range(buf: Any) -> tuple[int, int]:
+    """(start, length) of the central directory, from the records at the end of ``buf``."""
+    _, cd_size, cd_offset, shift = _end_of_central_directory(buf)
+    return cd_offset + shift, cd_size
 
 
 def _zip64_sizes(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:

@@ -200,6 +200,12 @@ _UNPACK_D = struct.Struct(">d").unpack_from
 _DTYPE_SIZE = re.compile(r"^[<>|=]?([a-zA-Z?])(\d*)")
 
 
+def ran_out_of_data(scan: PickleScan) -> bool:
+    """The walk stopped because the bytes ended, not because they were malformed."""
+    error = scan.error or ""
+    return "past the end" in error or "truncated" in error or "before STOP" in error
+
+
 def scan_pickle(
     buf: Buffer,
     start: int = 0,

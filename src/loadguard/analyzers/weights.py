@@ -622,7 +622,7 @@ class WeightsAnalyzer:
             if kind is FileKind.SAFETENSORS or suffix == ".safetensors":
                 findings += safetensors_findings(entry.path, stream, entry.size)
             elif kind in (FileKind.GGUF, FileKind.KERAS, FileKind.HDF5):
-                with mapped(stream, entry.size, ctx.limits.max_pickle_bytes) as buf:
+                with mapped(stream, entry.size, ctx.limits) as buf:
                     if buf is None:
                         errors.append(
                             ScanError(entry.path, ANALYZER, "too large to read", "too-large")

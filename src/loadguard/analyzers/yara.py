@@ -19,11 +19,13 @@ from importlib import resources
 from typing import Any
 
 from ..errors import MissingExtra
+from ..filekinds import WEIGHT_KINDS
 from ..model import Confidence, FileEntry, FileKind, Finding, Location, Severity
 from .base import AnalysisContext, AnalyzerOutput
 
 MiB = 1 << 20
 DEFAULT_WINDOW = 32 * MiB  # bytes read from each end of a large file
+MAX_WEIGHT_BYTES = 1 * MiB  # weight files above this are not matched byte-wise
 MAX_EVIDENCE = 5
 TEXT_KINDS = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TEXT})
 # Prose files document commands (install instructions piping curl to sh);
@@ -110,7 +112,9 @@ class YaraAnalyzer:
         self.version = f"1.{rules_digest()}"
 
     def wants(self, entry: FileEntry, kind: FileKind) -> bool:
-        return entry.size > 0
+        # Tensor bytes are noise to byte patterns and, on a hub, a download: large
+        # weight files are left to the format-aware pickle and weights analyzers.
+        return entry.size > 0 and not (kind in WEIGHT_KINDS and entry.size > MAX_WEIGHT_BYTES)
 
     def analyze_file(
         self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
