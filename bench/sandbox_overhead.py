@@ -166,7 +166,9 @@ def main() -> None:
         for label, python, code, steps in cases:
             plain = statistics.median(time_plain(python, repo, code, args.repeat))
             boxed = statistics.median(time_trial(python, repo, steps, args.repeat))
-            print(f"| {label} | {plain:.3f} | {boxed:.3f} | {boxed / plain:.2f}x | {boxed - plain:+.3f} |")
+            print(
+                f"| {label} | {plain:.3f} | {boxed:.3f} | {boxed / plain:.2f}x | {boxed - plain:+.3f} |"
+            )
     print()
     python = torch_python or sys.executable
     out = subprocess.run(
