@@ -673,7 +673,16 @@ class _Scan:
         for keyword in node.keywords:
             arg = keyword.arg
             if arg in R.TRUST_KWARGS and _is_true(keyword.value):
-                self.add("LG-DL-005", node, f"{arg}=True: loads code from another repository")
+                if _pinned_to_commit(node):
+                    self.add("LG-DL-005", node, f"{arg}=True: loads code from another repository")
+                else:  # unpinned: whatever that repo's HEAD holds at load time runs
+                    self.add(
+                        "LG-DL-005",
+                        node,
+                        f"{arg}=True without a pinned commit: runs another repository's "
+                        "current code",
+                        severity=Severity.HIGH,
+                    )
             elif arg in ("stdin", "stdout", "stderr") and _is_fileno(keyword.value):
                 self.add("LG-NET-002", node, f"{arg} wired to a socket")
 
@@ -1113,6 +1122,19 @@ def _kw(node: ast.Call, name: str) -> ast.expr | None:
         if keyword.arg == name:
             return keyword.value
     return None
+
+
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+def _pinned_to_commit(node: ast.Call) -> bool:
+    """A ``revision=`` (or ``code_revision=``) that is a literal commit hash."""
+    for keyword in node.keywords:
+        if keyword.arg in ("revision", "code_revision") and isinstance(keyword.value, ast.Constant):
+            value = keyword.value.value
+            if isinstance(value, str) and _COMMIT.fullmatch(value):
+                return True
+    return False
 
 
 def _is_true(node: ast.AST) -> bool:

@@ -107,12 +107,19 @@ def add_class_ref(
                 notes=notes + NOTES["cross"],
             )
         )
+        # Code from elsewhere is code this scan never saw; unpinned, it can change
+        # (or turn hostile) after any review: a classic place to park a payload.
         det.flag(
             "LG-CFG-002",
             trigger.split(" ", 1)[0],
-            f"{trigger} loads code from another repository ({repo}) at its default-branch "
-            "HEAD: the code can change after you pin this repo",
-            Severity.MEDIUM,
+            f"{trigger} loads code from another repository ({repo})"
+            + (
+                " at a pinned revision; that code was not scanned here"
+                if cross.pinned
+                else " at its default-branch HEAD: unscanned code that can change after you "
+                "pin this repo"
+            ),
+            Severity.MEDIUM if cross.pinned else Severity.HIGH,
             ("CWE-829", "CWE-494"),
             snippet=f"{trigger}: {cross.reference}",
         )
