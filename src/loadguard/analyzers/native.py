@@ -96,6 +96,8 @@ class _Shared:
     scopes: list[Scope] = field(default_factory=list)
     credential_line: int | None = None  # a credential file or the whole environment is read
     egress_line: int | None = None
+    downloaded: set[str] = field(default_factory=set)  # paths a download wrote to
+    native_handles: set[str] = field(default_factory=set)  # names bound to ctypes libraries
 
 
 class NativeAnalyzer:
@@ -154,6 +156,7 @@ class _Scan:
         self._handlers = {
             ast.Call: self._call,
             ast.Assign: self._assign,
+            ast.NamedExpr: self._namedexpr,
             ast.AnnAssign: self._annassign,
             ast.AugAssign: self._augassign,
             ast.Import: self._import,
@@ -332,6 +335,9 @@ class _Scan:
         for target in node.targets:
             self._bind_target(target, value, scope, node)
 
+    def _namedexpr(self, node: ast.NamedExpr, scope: Scope) -> None:
+        self._bind_target(node.target, node.value, scope, node)
+
     def _annassign(self, node: ast.AnnAssign, scope: Scope) -> None:
         if node.value is not None:
             self._bind_target(node.target, node.value, scope, node)
@@ -369,6 +375,8 @@ class _Scan:
             opened = self._opened_path(value, scope)
             if opened is not None:
                 scope.files[name] = opened[0]
+            if isinstance(value, ast.Call) and self._is_native_library(value, scope):
+                self.shared.native_handles.add(name)
             if _secretish(name):
                 self._secret_assignment(name, value, scope)
             return
@@ -512,6 +520,7 @@ class _Scan:
         callee = deob.resolve(node.func, scope)
         self._keywords(node)
         if callee is None:
+            self._callable_arguments(node, scope, all_rules=False)
             self._method_call(node, scope)
             return
         name = callee.name
@@ -528,8 +537,7 @@ class _Scan:
                 evidence=callee.via,
             )
         args = node.args
-        if name in _CALLBACK_TAKERS:
-            self._callable_arguments(node, scope)
+        self._callable_arguments(node, scope, all_rules=name in _CALLBACK_TAKERS)
         if name in R.SUBPROCESS_CALLS:
             self._subprocess(node, name, callee, scope)
         elif name in ("os.system", "os.popen", "subprocess.getoutput", "commands.getoutput"):
@@ -578,12 +586,36 @@ class _Scan:
                 self.add("LG-CRED-003", node, f"{name}(os.environ)")
                 self._credential_read(node)
                 scope.marks.setdefault("secret", node.lineno)
+        elif name in ("operator.methodcaller", "operator.attrgetter") and args:
+            method = deob.fold(args[0], scope)
+            if method is not None and str(method.value).split(".")[-1] in _DANGEROUS_METHODS:
+                self.add("LG-OBF-005", node, f"{name}({str(method.value)!r})")
+        elif name.endswith(("spec_from_file_location", "SourceFileLoader")) and len(args) > 1:
+            location = deob.fold(args[1], scope)
+            if location is not None and _outside_repo(str(location.value)):
+                self.add(
+                    "LG-EXEC-006",
+                    node,
+                    f"{name} loads code from {location.value!r}, outside the repository",
+                    severity=Severity.HIGH,
+                )
         elif name == "sys.settrace" or name == "builtins.breakpoint":
             pass
         if name in ("urllib.request.urlretrieve", "urllib.urlretrieve") and len(args) > 1:
             target = deob.fold(args[1], scope)
             if target is not None and _CODE_SUFFIX.search(str(target.value)):
                 self.add("LG-DL-003", node, f"downloads straight into {target.value!r}")
+            if target is not None:
+                self.shared.downloaded.add(str(target.value))
+        if (
+            args
+            and self.shared.downloaded
+            and (name in R.DESERIALIZE_SINKS or name in _PATH_RUNNERS)
+        ):
+            path = deob.fold(args[0], scope)
+            if path is not None and str(path.value) in self.shared.downloaded:
+                rule_id = "LG-DL-002" if name in R.DESERIALIZE_SINKS else "LG-DL-001"
+                self.add(rule_id, node, f"{name} of {path.value!r}, a file downloaded above")
         if self.fetchy and (
             name in R.DESERIALIZE_SINKS or name.endswith("spec_from_file_location")
         ):
@@ -609,6 +641,13 @@ class _Scan:
                     severity=Severity.CRITICAL if blob.decoded else None,
                     evidence=(f"decoding chain: {chain}",),
                 )
+        if name in _PATH_JOINS and len(args) > 1 and deob.fold(args[0], scope) is None:
+            # join(<home from anywhere>, ".ssh", "id_rsa"): the known tail names the target
+            tail = [deob.fold(arg, scope) for arg in args[1:]]
+            if all(part is not None and isinstance(part.value, str) for part in tail):
+                self._check_string(
+                    "/" + "/".join(str(part.value) for part in tail if part), node, scope
+                )
         if name in _DECODE_CALLS:
             self._maybe_payload(node, scope, executed=False)
         elif name not in R.EXEC_CALLS and name not in R.EVAL_CALLS:
@@ -631,8 +670,11 @@ class _Scan:
             return
         attr = func.attr
         base = func.value
+        if attr in _LIBC_EXEC and self._is_native_library(base, scope):
+            self.add("LG-EXEC-009", node, f"libc {attr}() through ctypes")
         if attr in R.SOCKET_METHODS and self.fetchy and self._is_socket(base, scope):
             self._egress(node, f"socket.{attr}", scope)
+            self._hardcoded_peer(node, scope)
         elif attr in R.WRITE_METHODS:
             self._write(node, attr, base, scope)
         elif attr in _CALLBACK_METHODS:
@@ -650,8 +692,16 @@ class _Scan:
                 ):
                     self._written_path(path, node)
 
-    def _callable_arguments(self, node: ast.Call, scope: Scope) -> None:
-        """``Thread(target=os.system, args=(...))``: a dangerous callable handed over."""
+    def _callable_arguments(self, node: ast.Call, scope: Scope, *, all_rules: bool = True) -> None:
+        """``Thread(target=os.system, args=(...))``: a dangerous callable handed over.
+
+        Known callback takers report every rule; any other call (a lambda, a
+        helper that calls its argument) only callables that run commands or
+        code, and never type checks (``isinstance(f, FunctionType)``).
+        """
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in _TYPE_CHECKS:
+            return
         for arg in (*node.args, *(k.value for k in node.keywords)):
             if not isinstance(arg, ast.Name | ast.Attribute | ast.Subscript):
                 continue
@@ -666,14 +716,14 @@ class _Scan:
                 rule = "LG-EXEC-002"
             elif rule is None and name in R.SUBPROCESS_CALLS:
                 rule = "LG-CMD-002"
-            if rule is not None:
+            if rule is not None and (all_rules or rule in _RUNS_WHAT_IT_GETS):
                 self.add(rule, node, f"{name} passed as a callable", evidence=target.via)
 
     def _keywords(self, node: ast.Call) -> None:
         for keyword in node.keywords:
             arg = keyword.arg
             if arg in R.TRUST_KWARGS and _is_true(keyword.value):
-                if _pinned_to_commit(node):
+                if _pinned_to_commit(node) or not _loads_a_model(node):
                     self.add("LG-DL-005", node, f"{arg}=True: loads code from another repository")
                 else:  # unpinned: whatever that repo's HEAD holds at load time runs
                     self.add(
@@ -912,6 +962,32 @@ class _Scan:
             return
         self.add("LG-DESER-005", node, f"yaml.load with {name}")
 
+    def _is_native_library(self, base: ast.expr, scope: Scope) -> bool:
+        """``ctypes.CDLL(...)``, ``cdll.LoadLibrary(...)``, ``cdll.libc`` or a name bound to one."""
+        if isinstance(base, ast.Name) and base.id in self.shared.native_handles:
+            return True
+        if isinstance(base, ast.Call):
+            loader = self.deob.resolve(base.func, scope)
+            return loader is not None and loader.name.startswith(("ctypes.", "_ctypes."))
+        resolved = self.deob.resolve(base, scope)
+        return resolved is not None and resolved.name.startswith(
+            ("ctypes.cdll.", "ctypes.CDLL", "ctypes.pydll.", "ctypes.PyDLL")
+        )
+
+    def _hardcoded_peer(self, node: ast.Call, scope: Scope) -> None:
+        """A raw socket to a host written in the code: model code talks to no one."""
+        if not node.args or not isinstance(node.args[0], ast.Tuple) or not node.args[0].elts:
+            return
+        host = self.deob.fold(node.args[0].elts[0], scope)
+        if host is None or not isinstance(host.value, str) or _loopback(host.value):
+            return
+        self.add(
+            "LG-NET-001",
+            node,
+            f"raw socket to the hard-coded host {host.value!r}",
+            severity=Severity.HIGH,
+        )
+
     def _egress(self, node: ast.Call, name: str, scope: Scope) -> None:
         self.add("LG-NET-001", node, f"network call {name}")
         scope.marks.setdefault("egress", node.lineno)
@@ -1054,6 +1130,45 @@ _CALLBACK_TAKERS = frozenset(
      "builtins.map", "functools.partial", "signal.signal", "weakref.finalize",
      "multiprocessing.Pool"}
 )  # fmt: skip
+# Names that run programs or code, as methods of os/subprocess/builtins/pty.
+_DANGEROUS_METHODS = frozenset(
+    {"system", "popen", "Popen", "run", "call", "check_call", "check_output", "getoutput",
+     "spawn", "spawnl", "spawnv", "spawnve", "spawnlp", "spawnvp", "execl", "execle", "execlp",
+     "execv", "execve", "execvp", "execvpe", "posix_spawn", "posix_spawnp", "startfile",
+     "eval", "exec", "__import__", "import_module", "load", "loads"}
+)  # fmt: skip
+_LIBC_EXEC = frozenset(
+    {"system", "popen", "execve", "execv", "execvp", "execl", "execlp", "posix_spawn", "fork",
+     "dlopen", "mprotect", "PyRun_SimpleString", "PyRun_String"}
+)  # fmt: skip
+_PATH_RUNNERS = frozenset({"runpy.run_path", "builtins.execfile"})
+_PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"})
+# Rules for callables that run what they are given: worth reporting wherever they are passed.
+_RUNS_WHAT_IT_GETS = frozenset(
+    {"LG-CMD-001", "LG-CMD-002", "LG-CMD-003", "LG-CMD-004", "LG-EXEC-001", "LG-EXEC-002"}
+)
+_TYPE_CHECKS = frozenset({"isinstance", "issubclass", "cast", "type"})
+# Calls that load a model (and its remote code) themselves; a dict of options does not.
+_MODEL_LOADERS = frozenset(
+    {"from_pretrained", "from_config", "pipeline", "load", "load_model", "SentenceTransformer",
+     "CrossEncoder", "snapshot_download", "get_class_from_dynamic_module"}
+)  # fmt: skip
+
+
+def _loads_a_model(node: ast.Call) -> bool:
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name in _MODEL_LOADERS
+
+
+def _outside_repo(path: str) -> bool:
+    return path.startswith(("/", "~", "\\")) or (len(path) > 1 and path[1] == ":") or ".." in path
+
+
+def _loopback(host: str) -> bool:
+    return host in ("localhost", "", "0.0.0.0", "::1") or host.startswith("127.")
+
+
 _CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
 _INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
                             "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip

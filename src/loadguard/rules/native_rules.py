@@ -133,6 +133,12 @@ _RULES = (
          "getattr(__import__('o'+'s'), 'sys'+'tem') and friends only serve to evade scanners."),
     Rule("LG-OBF-004", "Attribute of os/subprocess/builtins chosen at run time", ("CWE-470",),
          S.MEDIUM, C.LOW, "getattr(os, name) hides which function runs."),
+    Rule("LG-OBF-005", "Dangerous method called by name (methodcaller, attrgetter)",
+         ("CWE-506", "CWE-78"), S.HIGH, C.MEDIUM,
+         "operator.methodcaller('system', cmd)(os) names the call as data to evade scanners."),
+    Rule("LG-EXEC-009", "libc process or code function called through ctypes",
+         ("CWE-78", "CWE-94"), S.CRITICAL, C.HIGH,
+         "ctypes.CDLL(...).system(...) runs a command below the Python level (and its hooks)."),
     # --- hygiene (never the signal)
     Rule("LG-HYG-001", "assert used for checks", ("CWE-703",), S.INFO, C.HIGH,
          "Asserts vanish under python -O; counted, never ranked."),
