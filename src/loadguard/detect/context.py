@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import posixpath
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -80,6 +81,7 @@ class DetectContext:
     limits: Limits = DEFAULT_LIMITS
     _json: dict[str, object] = field(default_factory=dict)
     _parsed: dict[str, ParsedModule | None] = field(default_factory=dict)
+    _imports: dict[tuple[str, bool], list[str]] = field(default_factory=dict)
     errors: list[ScanError] = field(default_factory=list)
 
     def has(self, path: str) -> bool:
@@ -130,16 +132,10 @@ class DetectContext:
         parsed = self.python(path)
         if parsed is None:
             return None
-        unknown = False
-        for node in parsed.tree.body:
-            if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                if node.name == name:
-                    return True
-            elif _binds_somewhere(node, name):
-                return True
-            if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
-                unknown = True
-        return None if unknown else False
+        names, star = _bound_names(parsed)
+        if name in names:
+            return True
+        return None if star else False
 
     def text(self, path: str) -> str | None:
         try:
@@ -178,6 +174,13 @@ class DetectContext:
         return seen
 
     def _imports_of(self, path: str, parsed: ParsedModule, absolute_root: bool) -> list[str]:
+        key = (path, absolute_root)
+        cached = self._imports.get(key)
+        if cached is None:
+            cached = self._imports[key] = self._find_imports(path, parsed, absolute_root)
+        return cached
+
+    def _find_imports(self, path: str, parsed: ParsedModule, absolute_root: bool) -> list[str]:
         folder = posixpath.dirname(path)
         found: list[str] = []
         for node in iter_statements(parsed.tree):
@@ -224,15 +227,36 @@ class DetectContext:
         return files
 
 
-def _binds_somewhere(node: ast.AST, name: str) -> bool:
-    for child in ast.walk(node):
-        if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            if child.name == name:
-                return True
-        elif (
-            isinstance(child, ast.alias) and (child.asname or child.name.split(".")[0]) == name
-        ) or (
-            isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store) and child.id == name
-        ):
-            return True
-    return False
+_BOUND: OrderedDict[str, tuple[frozenset[str], bool]] = OrderedDict()
+
+
+def _bound_names(parsed: ParsedModule) -> tuple[frozenset[str], bool]:
+    """Names a module's top-level statements bind anywhere inside them, and ``import *``.
+
+    One walk per distinct file (keyed by content hash): every class reference of
+    every config used to re-walk the whole module.
+    """
+    hit = _BOUND.get(parsed.sha256)
+    if hit is not None:
+        return hit
+    names: set[str] = set()
+    star = False
+    for node in parsed.tree.body:
+        if isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names):
+            star = True
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)  # its body binds locals, not module names
+            continue
+        for child in ast.walk(node):  # if/try/with blocks at top level bind module names
+            kind = type(child)
+            if kind in (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef):
+                names.add(child.name)  # type: ignore[attr-defined]
+            elif kind is ast.alias:
+                names.add(child.asname or child.name.split(".")[0])  # type: ignore[attr-defined]
+            elif kind is ast.Name and type(child.ctx) is ast.Store:  # type: ignore[attr-defined]
+                names.add(child.id)  # type: ignore[attr-defined]
+    result = (frozenset(names), star)
+    _BOUND[parsed.sha256] = result
+    if len(_BOUND) > 4096:
+        _BOUND.popitem(last=False)
+    return result
