@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
+import hashlib
 import json
 import posixpath
 from collections import OrderedDict
@@ -82,6 +84,7 @@ class DetectContext:
     _json: dict[str, object] = field(default_factory=dict)
     _parsed: dict[str, ParsedModule | None] = field(default_factory=dict)
     _imports: dict[tuple[str, bool], list[str]] = field(default_factory=dict)
+    _facts: dict[str, ModuleFacts | None] = field(default_factory=dict)
     errors: list[ScanError] = field(default_factory=list)
 
     def has(self, path: str) -> bool:
@@ -127,15 +130,45 @@ class DetectContext:
             self._parsed[path] = parsed
         return self._parsed[path]
 
+    def facts(self, path: str) -> ModuleFacts | None:
+        """What detection needs of a module, parsed once per distinct content.
+
+        Hubs are full of byte-identical copies of the same modeling files; the
+        facts are keyed by content hash, so a copy costs a read and a hash.
+        """
+        if path in self._facts:
+            return self._facts[path]
+        facts: ModuleFacts | None = None
+        try:
+            data = self.snapshot.read(path, self.limits.max_text_bytes)
+        except (OSError, LoadguardError) as exc:
+            self.errors.append(ScanError(path, "detect", f"cannot read: {exc}", "unreadable"))
+        else:
+            digest = hashlib.sha256(data).hexdigest()
+            cached = _FACTS.get(digest)
+            if cached is None:
+                parsed = self.python(path)
+                cached = _module_facts(parsed) if parsed is not None else self._parse_error(path)
+                _FACTS[digest] = cached
+                if len(_FACTS) > 4096:
+                    _FACTS.popitem(last=False)
+            elif isinstance(cached, ScanError):
+                self.errors.append(dataclasses.replace(cached, path=path))
+            facts = cached if isinstance(cached, ModuleFacts) else None
+        self._facts[path] = facts
+        return facts
+
+    def _parse_error(self, path: str) -> ScanError | None:
+        return next((e for e in reversed(self.errors) if e.path == path), None)
+
     def defines(self, path: str, name: str) -> bool | None:
         """Whether module ``path`` binds ``name`` at top level (None: cannot tell)."""
-        parsed = self.python(path)
-        if parsed is None:
+        facts = self.facts(path)
+        if facts is None:
             return None
-        names, star = _bound_names(parsed)
-        if name in names:
+        if name in facts.names:
             return True
-        return None if star else False
+        return None if facts.star_import else False
 
     def text(self, path: str) -> str | None:
         try:
@@ -165,48 +198,46 @@ class DetectContext:
             if path in seen:
                 continue
             seen.append(path)
-            parsed = self.python(path)
-            if parsed is None:
+            facts = self.facts(path)
+            if facts is None:
                 continue
-            for target in self._imports_of(path, parsed, absolute_root):
+            for target in self._imports_of(path, facts, absolute_root):
                 if target not in seen:
                     queue.append(target)
         return seen
 
-    def _imports_of(self, path: str, parsed: ParsedModule, absolute_root: bool) -> list[str]:
+    def _imports_of(self, path: str, facts: ModuleFacts, absolute_root: bool) -> list[str]:
         key = (path, absolute_root)
         cached = self._imports.get(key)
         if cached is None:
-            cached = self._imports[key] = self._find_imports(path, parsed, absolute_root)
+            cached = self._imports[key] = self._find_imports(path, facts, absolute_root)
         return cached
 
-    def _find_imports(self, path: str, parsed: ParsedModule, absolute_root: bool) -> list[str]:
+    def _find_imports(self, path: str, facts: ModuleFacts, absolute_root: bool) -> list[str]:
         folder = posixpath.dirname(path)
         found: list[str] = []
-        for node in iter_statements(parsed.tree):
-            if isinstance(node, ast.ImportFrom):
-                if node.level:
-                    base = folder
-                    for _ in range(node.level - 1):
-                        base = posixpath.dirname(base)
-                    module = (node.module or "").replace(".", "/")
-                    candidates = [posixpath.join(base, module)] if module else []
-                    if node.module and "." in node.module:  # transformers' literal file rule
-                        candidates.append(posixpath.join(base, node.module))
-                    if not module:  # from . import x
-                        candidates += [posixpath.join(base, a.name) for a in node.names]
-                    else:
-                        candidates += [posixpath.join(base, module, a.name) for a in node.names]
-                    found += self._module_files(candidates)
-                elif absolute_root and node.module:
-                    name = node.module.replace(".", "/")
-                    found += self._module_files([name] + [f"{name}/{a.name}" for a in node.names])
-            elif isinstance(node, ast.Import) and absolute_root:
-                for alias in node.names:
-                    parts = alias.name.split(".")
-                    found += self._module_files(
-                        ["/".join(parts[: i + 1]) for i in range(len(parts))]
-                    )
+        for level, module_name, names in facts.imports:
+            if level:
+                base = folder
+                for _ in range(level - 1):
+                    base = posixpath.dirname(base)
+                module = (module_name or "").replace(".", "/")
+                candidates = [posixpath.join(base, module)] if module else []
+                if module_name and "." in module_name:  # transformers' literal file rule
+                    candidates.append(posixpath.join(base, module_name))
+                if not module:  # from . import x
+                    candidates += [posixpath.join(base, n) for n in names or ()]
+                else:
+                    candidates += [posixpath.join(base, module, n) for n in names or ()]
+                found += self._module_files(candidates)
+            elif not absolute_root:
+                continue
+            elif names is None:  # import a.b.c: runs a, a.b and a.b.c
+                parts = module_name.split(".")
+                found += self._module_files(["/".join(parts[: i + 1]) for i in range(len(parts))])
+            elif module_name:
+                name = module_name.replace(".", "/")
+                found += self._module_files([name] + [f"{name}/{n}" for n in names])
         return found
 
     def _module_files(self, candidates: Iterable[str]) -> list[str]:
@@ -227,18 +258,32 @@ class DetectContext:
         return files
 
 
-_BOUND: OrderedDict[str, tuple[frozenset[str], bool]] = OrderedDict()
+@dataclass(frozen=True)
+class ModuleFacts:
+    """A module as detection sees it: names it binds at top level, and its imports."""
+
+    names: frozenset[str]
+    star_import: bool
+    # (level, module, imported names); names None for ``import a.b``
+    imports: tuple[tuple[int, str, tuple[str, ...] | None], ...]
+
+
+_FACTS: OrderedDict[str, ModuleFacts | ScanError | None] = OrderedDict()
+
+
+def _module_facts(parsed: ParsedModule) -> ModuleFacts:
+    names, star = _bound_names(parsed)
+    imports: list[tuple[int, str, tuple[str, ...] | None]] = []
+    for node in iter_statements(parsed.tree):
+        if isinstance(node, ast.ImportFrom):
+            imports.append((node.level, node.module or "", tuple(a.name for a in node.names)))
+        elif isinstance(node, ast.Import):
+            imports += [(0, alias.name, None) for alias in node.names]
+    return ModuleFacts(names, star, tuple(imports))
 
 
 def _bound_names(parsed: ParsedModule) -> tuple[frozenset[str], bool]:
-    """Names a module's top-level statements bind anywhere inside them, and ``import *``.
-
-    One walk per distinct file (keyed by content hash): every class reference of
-    every config used to re-walk the whole module.
-    """
-    hit = _BOUND.get(parsed.sha256)
-    if hit is not None:
-        return hit
+    """Names a module's top-level statements bind anywhere inside them, and ``import *``."""
     names: set[str] = set()
     star = False
     for node in parsed.tree.body:
@@ -255,8 +300,4 @@ def _bound_names(parsed: ParsedModule) -> tuple[frozenset[str], bool]:
                 names.add(child.asname or child.name.split(".")[0])  # type: ignore[attr-defined]
             elif kind is ast.Name and type(child.ctx) is ast.Store:  # type: ignore[attr-defined]
                 names.add(child.id)  # type: ignore[attr-defined]
-    result = (frozenset(names), star)
-    _BOUND[parsed.sha256] = result
-    if len(_BOUND) > 4096:
-        _BOUND.popitem(last=False)
-    return result
+    return frozenset(names), star
