@@ -703,7 +703,12 @@ class _Scan:
         if isinstance(func, ast.Name) and func.id in _TYPE_CHECKS:
             return
         for arg in (*node.args, *(k.value for k in node.keywords)):
-            if not isinstance(arg, ast.Name | ast.Attribute | ast.Subscript):
+            kind = type(arg)
+            if kind is ast.Attribute:
+                # x.y.system: only a name that ends like a dangerous callable can be one
+                if not all_rules and arg.attr not in _DANGEROUS_LEAVES:  # type: ignore[attr-defined]
+                    continue
+            elif kind is not ast.Name and kind is not ast.Subscript:
                 continue
             target = self.deob.resolve(arg, scope)
             if target is None:
@@ -1148,6 +1153,11 @@ _RUNS_WHAT_IT_GETS = frozenset(
     {"LG-CMD-001", "LG-CMD-002", "LG-CMD-003", "LG-CMD-004", "LG-EXEC-001", "LG-EXEC-002"}
 )
 _TYPE_CHECKS = frozenset({"isinstance", "issubclass", "cast", "type"})
+# Last name segments of every callable that runs commands or code.
+_DANGEROUS_LEAVES = frozenset(
+    name.rsplit(".", 1)[-1]
+    for name in (*R.CALL_RULES, *R.EXEC_CALLS, *R.EVAL_CALLS, *R.SUBPROCESS_CALLS)
+)
 # Calls that load a model (and its remote code) themselves; a dict of options does not.
 _MODEL_LOADERS = frozenset(
     {"from_pretrained", "from_config", "pipeline", "load", "load_model", "SentenceTransformer",
