@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import struct
 import tarfile
 import tempfile
 import zipfile
@@ -18,9 +19,13 @@ from pathlib import Path
 
 from loadguard.engine import scan_snapshot
 from loadguard.errors import SourceError
-from loadguard.model import ScanResult
+from loadguard.limits import Limits
+from loadguard.model import FileKind, ScanResult
 from loadguard.sources.archive import iter_archive_snapshots
 from loadguard.sources.memory import snapshot_from_mapping
+
+# small bounds: the fuzzer should reach the limit paths, not spend its time under them
+FUZZ_LIMITS = Limits(max_pickle_bytes=1 << 16, per_file_seconds=5.0)
 
 CONFIG_NAMES = (
     "config.json",
@@ -128,10 +133,102 @@ def _mutate_tar(data: bytes) -> bytes:
     return bytes(raw)
 
 
+# --------------------------------------------------------------------------- weights
+
+_PICKLE_KINDS = (
+    FileKind.PICKLE,
+    FileKind.TORCH_ZIP,
+    FileKind.TORCH_LEGACY,
+    FileKind.JOBLIB,
+    FileKind.NUMPY,
+    FileKind.NUMPY_ZIP,
+    FileKind.TAR,
+)
+
+
+class _NoFileno(io.BytesIO):
+    """A stream like a hub's range stream: no file descriptor to map."""
+
+    def fileno(self) -> int:
+        raise io.UnsupportedOperation("fileno")
+
+
+def _container(data: bytes, kind: FileKind, *, sparse: bool) -> None:
+    from loadguard.analyzers import containers
+
+    saved = containers.READ_WHOLE_BYTES
+    if sparse:  # take the sparse-image path (remote files) even for small inputs
+        containers.READ_WHOLE_BYTES = 0
+    try:
+        containers.analyze_container(
+            "f.bin", _NoFileno(data), kind, limits=FUZZ_LIMITS, size=len(data)
+        )
+    finally:
+        containers.READ_WHOLE_BYTES = saved
+
+
+def fuzz_pickle(data: bytes) -> None:
+    """Arbitrary bytes as every pickle-bearing format, read whole and as a sparse image."""
+    kind = _PICKLE_KINDS[data[0] % len(_PICKLE_KINDS)] if data else FileKind.PICKLE
+    _container(data[1:], kind, sparse=False)
+    _container(data[1:], kind, sparse=True)
+
+
+def fuzz_torch_zip(data: bytes) -> None:
+    """A well-formed torch zip around an arbitrary data.pkl, then one byte flipped."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("archive/data.pkl", data)
+        zf.writestr("archive/data/0", b"\x00" * 16)
+        zf.writestr("archive/version", b"3\n")
+    raw = bytearray(buf.getvalue())
+    if data:
+        raw[data[0] * 7 % len(raw)] ^= data[-1] or 1
+    for sparse in (False, True):
+        _container(bytes(raw), FileKind.TORCH_ZIP, sparse=sparse)
+
+
+def fuzz_safetensors(data: bytes) -> None:
+    """The safetensors validator: a length prefix and a header that parse, then anything."""
+    from loadguard.analyzers.weights import gguf_findings, safetensors_findings
+
+    header = data[: len(data) // 2]
+    blob = struct.pack("<Q", len(header)) + header + data[len(header) :]
+    safetensors_findings("m.safetensors", io.BytesIO(blob), len(blob))
+    safetensors_findings("m.safetensors", io.BytesIO(data), len(data))
+    gguf_findings("m.gguf", b"GGUF" + data)
+
+
+def fuzz_deobfuscate(data: bytes) -> None:
+    """Decoded payloads are analysed as code: feed arbitrary bytes through decoding layers."""
+    import base64
+    import zlib
+
+    from loadguard.analyzers.native import analyze_source
+
+    b64 = base64.b64encode(data).decode()
+    packed = base64.b64encode(zlib.compress(data)).decode()
+    text = data.decode("latin-1")
+    source = (
+        "import base64, zlib, codecs\n"
+        f"exec(base64.b64decode({b64!r}))\n"
+        f"exec(zlib.decompress(base64.b64decode({packed!r})))\n"
+        f"eval(bytes.fromhex({data.hex()!r}).decode('latin-1'))\n"
+        f"exec(''.join(chr(c) for c in {list(data[:512])!r}))\n"
+        f"exec(codecs.decode({text[:512]!r}, 'rot13'))\n"
+        f"getattr(__import__({text[:64]!r}), {text[64:128]!r})({text[128:256]!r})\n"
+    )
+    analyze_source(source.encode("utf-8", "surrogateescape"), "payload.py")
+
+
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "config": fuzz_config,
     "auto_map": fuzz_auto_map,
     "python": fuzz_python,
     "zip": fuzz_zip,
     "tar": fuzz_tar,
+    "pickle": fuzz_pickle,
+    "torch_zip": fuzz_torch_zip,
+    "safetensors": fuzz_safetensors,
+    "deobfuscate": fuzz_deobfuscate,
 }
