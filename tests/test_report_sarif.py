@@ -185,7 +185,7 @@ def test_expired_baseline_entries_are_notifications(
     from datetime import date, timedelta
 
     from loadguard.policy import apply_policy, build_baseline, preset
-    from loadguard.report.gate_view import gate_sarif
+    from loadguard.report.gate_data import gate_sarif
 
     result = backdoor_result()
     today = date(2026, 11, 22)

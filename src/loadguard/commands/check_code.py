@@ -72,7 +72,7 @@ def check_code(
             entry["gate"] = repo.to_dict()
         text = dumps(document)
     elif fmt == "sarif":
-        from ..report.gate_view import gate_sarif
+        from ..report.gate_data import gate_sarif
         from ..report.sarif import sarif_dumps
 
         text = sarif_dumps(gate_sarif(gate, root=Path.cwd()))

@@ -140,12 +140,12 @@ def scan(
         return
     results = [repo.result for repo in gate.repos]
     if fmt == "json":
-        from ..report.gate_view import gate_document
+        from ..report.gate_data import gate_document
         from ..report.json import dumps
 
         _emit(dumps(gate_document(gate, facts)), output)
     elif fmt == "sarif":
-        from ..report.gate_view import gate_sarif
+        from ..report.gate_data import gate_sarif
         from ..report.sarif import sarif_dumps
 
         _emit(sarif_dumps(gate_sarif(gate, root=Path.cwd())), output)

@@ -8,8 +8,6 @@ and a gate line, without the base views knowing about policies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -18,84 +16,18 @@ from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
 
-from ..advice import RepoFacts, SafeLoadAdvice, advice_for
+from ..advice import SafeLoadAdvice
 from ..model import Severity
 from ..policy import Gate, GateVerdict, RepoGate
-from .json import clean, results_to_document
-from .sarif import SuppressedFinding, results_to_sarif
+from .gate_data import FactsMap, advice_of
+from .json import clean
 from .text import render_result, render_summary
 
-FactsMap = Mapping[tuple[str, str], RepoFacts]
 GATE_STYLE = {
     GateVerdict.PASS: "bold green",
     GateVerdict.FAIL: "bold red",
     GateVerdict.ERROR: "bold magenta",
 }
-
-
-def advice_of(repo: RepoGate, facts: FactsMap | None = None) -> SafeLoadAdvice:
-    snap = repo.result.snapshot
-    known = (facts or {}).get((snap.repo_id, snap.location))
-    return advice_for(repo.result, known)
-
-
-def gate_document(gate: Gate, facts: FactsMap | None = None) -> dict[str, Any]:
-    """The JSON document (docs/schema.md) plus the gate and the advice."""
-    document = results_to_document([r.result for r in gate.repos], gate.source_errors)
-    document["gate"] = gate.to_dict()
-    for entry, repo in zip(document["results"], gate.repos):
-        entry["gate"] = repo.to_dict()
-        entry["advice"] = advice_of(repo, facts).to_dict()
-    return document
-
-
-def gate_sarif(gate: Gate, *, root: Path | None = None) -> dict[str, Any]:
-    """SARIF of the gated results; baselined findings stay in, marked as suppressed."""
-    suppressed = [
-        SuppressedFinding(
-            index, finding, f"{entry.reason} (baseline, expires {entry.expires.isoformat()})"
-        )
-        for index, repo in enumerate(gate.repos)
-        for finding, entry in repo.suppressed
-    ]
-    # With a baseline, every shown finding is new unless an expired entry had accepted it.
-    states: dict[str, str] | None = None
-    if any(repo.suppressed or repo.expired for repo in gate.repos):
-        resurfaced = {e.fingerprint for repo in gate.repos for e in repo.expired}
-        states = {
-            f.fingerprint: "unchanged" if f.fingerprint in resurfaced else "new"
-            for repo in gate.repos
-            for f in repo.result.findings
-        }
-        states.update({s.finding.fingerprint: "unchanged" for s in suppressed})
-    log = results_to_sarif(
-        [r.result for r in gate.repos],
-        gate.source_errors,
-        root=root,
-        suppressed=suppressed,
-        baseline_state=states,
-    )
-    run = log["runs"][0]
-    run["properties"]["gate"] = gate.to_dict()
-    notes = run["invocations"][0]["toolExecutionNotifications"]
-    for repo in gate.repos:
-        for entry in repo.expired:
-            notes.append(
-                {
-                    "level": "warning",
-                    "message": {
-                        "text": f"baseline entry for {entry.rule_id} at {clean(entry.path)} "
-                        f"expired on {entry.expires.isoformat()} (reason was: "
-                        f"{clean(entry.reason)}); the finding is reported again"
-                    },
-                    "descriptor": {"id": "baseline/expired"},
-                    "properties": {"repository": clean(repo.result.snapshot.repo_id)},
-                }
-            )
-    for props, repo in zip(run["properties"]["repositories"], gate.repos):
-        props["gate"] = repo.verdict.value
-        props["gateReasons"] = [clean(r) for r in repo.reasons]
-    return log
 
 
 def render_advice(advice: SafeLoadAdvice) -> Panel:

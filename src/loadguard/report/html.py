@@ -18,7 +18,7 @@ from .. import RULESET_VERSION, __version__
 from ..advice import RepoFacts, SafeLoadAdvice
 from ..model import Finding, LoadPlan, ReachGraph, ScanError, Severity, Verdict
 from ..policy import Gate, GateVerdict, RepoGate
-from .gate_view import advice_of
+from .gate_data import advice_of
 from .json import clean
 
 SEVERITY_ORDER = tuple(reversed(Severity))
