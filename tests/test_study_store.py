@@ -205,3 +205,53 @@ def test_report_on_a_store_in_use_fails_cleanly(tmp_path: Path) -> None:
     (tmp_path / "not.duckdb").write_text("plain text, not a database\n")
     with pytest.raises(StoreLocked, match="cannot open"):
         StudyStore(tmp_path / "not.duckdb", read_only=True)
+
+
+def test_disk_full_mid_run_is_loud_and_the_rerun_completes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from loadguard.study import runner
+
+    reference = tmp_path / "ref.duckdb"
+    with StudyStore(reference) as store:
+        run_study(str(EXAMPLES), store, workers=1)
+    monkeypatch.setattr(runner, "BATCH_REPOS", 3)
+    writes = {"n": 0}
+    real_write = StudyStore.write
+
+    def failing_write(self: StudyStore, batch: list[object], run_id: int) -> None:
+        writes["n"] += 1
+        if writes["n"] == 2:  # the second batch hits a full disk
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, batch, run_id)  # type: ignore[arg-type]
+
+    db = tmp_path / "s.duckdb"
+    monkeypatch.setattr(StudyStore, "write", failing_write)
+    with StudyStore(db) as store, pytest.raises(OSError, match="No space"):
+        run_study(str(EXAMPLES), store, workers=1)
+    with StudyStore(db, read_only=True) as store:
+        status = store.query("SELECT status FROM runs ORDER BY run_id DESC LIMIT 1")[0][0]
+        partial = store.counts()["repos"]
+    assert status == "interrupted"  # never reported as complete
+    assert 0 < partial < dump(reference)["repos"].__len__()  # the first batch committed whole
+    monkeypatch.setattr(StudyStore, "write", real_write)
+    with StudyStore(db) as store:
+        run_study(str(EXAMPLES), store, workers=1)
+    assert dump(db) == dump(reference)
+
+
+def test_a_corrupted_cache_entry_is_reanalysed_and_repaired(tmp_path: Path) -> None:
+    reference = tmp_path / "ref.duckdb"
+    with StudyStore(reference) as store:
+        run_study(str(EXAMPLES), store, workers=1)
+    db = tmp_path / "s.duckdb"
+    with StudyStore(db) as store:
+        run_study(str(EXAMPLES), store, workers=1)
+        store.query("UPDATE cache SET output = '{\"findings\": [trunc'")  # every row damaged
+    with StudyStore(db) as store:
+        run_study(str(EXAMPLES), store, workers=1, fresh=True)  # results cleared, cache kept
+        damaged = store.query("SELECT count(*) FROM cache WHERE output LIKE '%trunc%'")[0][0]
+    assert damaged == 0
+    assert dump(db) == dump(reference)

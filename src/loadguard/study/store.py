@@ -256,7 +256,9 @@ class StudyStore:
                 [(r.key, run_id, r.seconds, r.files_analysed, r.files_cached) for r in batch],
             )
             cache_rows = {(c[0], c[1], c[2]): c for r in batch for c in r.new_cache}
-            _insert(con, "cache", list(cache_rows.values()), ignore_existing=True)
+            # same key, same bytes, same analyzer version: the output is the same, so
+            # replacing is safe, and it repairs a damaged row
+            _insert(con, "cache", list(cache_rows.values()), replace_existing=True)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -306,11 +308,11 @@ _ORDER = {
 
 
 def _insert(
-    con: Any, table: str, rows: list[tuple[Any, ...]], ignore_existing: bool = False
+    con: Any, table: str, rows: list[tuple[Any, ...]], replace_existing: bool = False
 ) -> None:
     if not rows:
         return
-    verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+    verb = "INSERT OR REPLACE" if replace_existing else "INSERT"
     marks = ", ".join("?" * len(rows[0]))
     con.executemany(f"{verb} INTO {table} VALUES ({marks})", rows)
 
