@@ -104,3 +104,20 @@ def test_small_streams_are_still_read_whole() -> None:
     data = ps.torch_zip(ps.os_system())
     findings, _, stream = _scan(data, FileKind.TORCH_ZIP)
     assert _critical(findings) and stream.served >= len(data)
+
+
+def test_directory_pointing_past_the_end_is_reported_not_raised() -> None:
+    # found by fuzz/run.py torch_zip: a central directory entry whose local-header
+    # offset lies beyond the file made the sparse reader raise struct.error
+    from loadguard.analyzers import containers
+
+    data = bytearray(ps.torch_zip(ps.os_system()))
+    directory = data.find(b"PK\x01\x02")  # the first entry: archive/data.pkl
+    data[directory + 42 : directory + 46] = (0x5D000000).to_bytes(4, "little")
+    saved = containers.READ_WHOLE_BYTES
+    containers.READ_WHOLE_BYTES = 0  # the sparse path, as for a remote file
+    try:
+        findings, _, _ = _scan(bytes(data), FileKind.TORCH_ZIP)
+    finally:
+        containers.READ_WHOLE_BYTES = saved
+    assert any(getattr(f, "rule_id", "").startswith("LG-ZIP") for f in findings)

@@ -133,6 +133,8 @@ def _zip_regions(image: _Image, limits: Limits) -> None:
         if not (lower.endswith(PICKLE_MEMBER_SUFFIXES) or is_npy) or _bomb(member, limits):
             continue
         header = member.header_offset
+        if header < 0 or header + 30 > image.size:
+            continue  # the directory points outside the file: the scanner reports it
         image.copy(header, header + 30)
         name_len, extra_len = struct.unpack_from("<HH", image.map, header + 26)
         data = header + 30 + name_len + extra_len
