@@ -340,3 +340,21 @@ def test_unprivileged_user_gets_an_honest_layer_report() -> None:
     else:
         # without them nothing is claimed that is not in force
         assert statuses["network namespace"] != "applied", layers
+
+
+def test_trial_html_report_escapes_what_the_load_said(tmp_path: Path) -> None:
+    from loadguard.sandbox.html import render_trial_html
+
+    report = _trial(
+        tmp_path,
+        """
+        import subprocess
+        try:
+            subprocess.run(["<script>alert(1)</script>"])
+        except OSError:
+            pass
+        """,
+    )
+    page = render_trial_html(report)
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "network namespace" in page and "LG-DYN-001" in page

@@ -9,7 +9,7 @@ import click
 
 from ..model import Severity, Verdict
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "html")
 
 
 def parse_size(text: str) -> int:
@@ -137,10 +137,15 @@ def trial(
     except SourceError as exc:
         click.echo(f"loadguard trial: {exc}", err=True)
         sys.exit(2)
-    if fmt == "json":
-        from ..report.json import dumps
+    if fmt in ("json", "html"):
+        if fmt == "json":
+            from ..report.json import dumps
 
-        text = dumps(report_to_dict(report))
+            text = dumps(report_to_dict(report))
+        else:
+            from ..sandbox.html import render_trial_html
+
+            text = render_trial_html(report)
         if output is None:
             sys.stdout.write(text)
         else:
