@@ -9,6 +9,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
+def _seeds(target: str) -> list[bytes]:
+    """Valid starting inputs for the binary formats (serializing only, never loading)."""
+    import json
+    import pickle
+
+    if target == "pickle":
+        values: list[object] = [{"a": [1, 2.5, "x", b"y"]}, (None, True), {1, 2}]
+        return [pickle.dumps(v, protocol=p) for v in values for p in (0, 2, 4, 5)]
+    if target == "safetensors":
+        header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})
+        return [header.encode() + b"\x00" + b"\x00" * 8]
+    return []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("target")
@@ -23,6 +37,9 @@ def main() -> None:
     target = TARGETS[args.target]
     corpus = args.corpus or Path(__file__).resolve().parent / "corpus" / args.target
     corpus.mkdir(parents=True, exist_ok=True)
+    if not any(corpus.iterdir()):
+        for index, seed in enumerate(_seeds(args.target)):
+            (corpus / f"seed-{index}").write_bytes(seed)
     argv = [
         sys.argv[0],
         str(corpus),

@@ -25,6 +25,7 @@ class LayeredCache:
         self._own: dict[CacheKey, str] = {}  # everything this worker analysed
         self._pending: list[CacheKey] = []  # not yet handed to the parent
         self._decoded: dict[CacheKey, AnalyzerOutput] = {}
+        self._corrupt: set[CacheKey] = set()  # base entries that did not decode
 
     def get(self, key: CacheKey) -> AnalyzerOutput | None:
         found = self._decoded.get(key)
@@ -32,13 +33,18 @@ class LayeredCache:
             text = self._base.get(key) or self._own.get(key)
             if text is None:
                 return None
-            found = decode_output(text)
+            try:
+                found = decode_output(text)
+            except (ValueError, KeyError, TypeError, IndexError):
+                # a torn or tampered entry is a miss: analyse again and replace it
+                self._corrupt.add(key)
+                return None
             if len(self._decoded) < 50_000:  # bounded: the base can be large
                 self._decoded[key] = found
         return found
 
     def put(self, key: CacheKey, output: AnalyzerOutput) -> None:
-        if key in self._base or key in self._own:
+        if key in self._own or (key in self._base and key not in self._corrupt):
             return
         self._own[key] = encode_output(output)
         self._pending.append(key)

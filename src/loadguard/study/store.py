@@ -256,7 +256,8 @@ class StudyStore:
                 [(r.key, run_id, r.seconds, r.files_analysed, r.files_cached) for r in batch],
             )
             cache_rows = {(c[0], c[1], c[2]): c for r in batch for c in r.new_cache}
-            _insert(con, "cache", list(cache_rows.values()), ignore_existing=True)
+            # replace: a row is only re-sent when its stored entry no longer decodes
+            _insert(con, "cache", list(cache_rows.values()), replace=True)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -306,11 +307,11 @@ _ORDER = {
 
 
 def _insert(
-    con: Any, table: str, rows: list[tuple[Any, ...]], ignore_existing: bool = False
+    con: Any, table: str, rows: list[tuple[Any, ...]], replace: bool = False
 ) -> None:
     if not rows:
         return
-    verb = "INSERT OR IGNORE" if ignore_existing else "INSERT"
+    verb = "INSERT OR REPLACE" if replace else "INSERT"
     marks = ", ".join("?" * len(rows[0]))
     con.executemany(f"{verb} INTO {table} VALUES ({marks})", rows)
 
