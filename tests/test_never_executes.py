@@ -24,7 +24,7 @@ from loadguard.cli import main as cli
 from loadguard.selfcheck import recording, violations
 
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
-import build as corpus_build  # noqa: E402
+import build as corpus_build
 
 
 @pytest.fixture(scope="module")

@@ -306,9 +306,7 @@ _ORDER = {
 }
 
 
-def _insert(
-    con: Any, table: str, rows: list[tuple[Any, ...]], replace: bool = False
-) -> None:
+def _insert(con: Any, table: str, rows: list[tuple[Any, ...]], replace: bool = False) -> None:
     if not rows:
         return
     verb = "INSERT OR REPLACE" if replace else "INSERT"
