@@ -37,6 +37,7 @@ def main() -> None:
     target = TARGETS[args.target]
     corpus = args.corpus or Path(__file__).resolve().parent / "corpus" / args.target
     corpus.mkdir(parents=True, exist_ok=True)
+    (Path(__file__).resolve().parent / "artifacts").mkdir(exist_ok=True)
     if not any(corpus.iterdir()):
         for index, seed in enumerate(_seeds(args.target)):
             (corpus / f"seed-{index}").write_bytes(seed)
@@ -47,6 +48,7 @@ def main() -> None:
         "-print_final_stats=1",
         "-rss_limit_mb=2048",
         "-timeout=20",
+        f"-artifact_prefix={Path(__file__).resolve().parent / 'artifacts'}/",
         *rest,
     ]
     atheris.Setup(argv, target)
