@@ -24,6 +24,20 @@ INSTRUMENTED = (
 )
 
 
+def _seeds(target: str) -> list[bytes]:
+    """Valid starting inputs for the binary formats (serializing only, never loading)."""
+    import json
+    import pickle
+
+    if target == "pickle":
+        values: list[object] = [{"a": [1, 2.5, "x", b"y"]}, (None, True), {1, 2}]
+        return [pickle.dumps(v, protocol=p) for v in values for p in (0, 2, 4, 5)]
+    if target == "safetensors":
+        header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}})
+        return [header.encode() + b"\x00" + b"\x00" * 8]
+    return []
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("target")
@@ -43,6 +57,10 @@ def main() -> None:
     target = TARGETS[args.target]
     corpus = args.corpus or Path(__file__).resolve().parent / "corpus" / args.target
     corpus.mkdir(parents=True, exist_ok=True)
+    (Path(__file__).resolve().parent / "artifacts").mkdir(exist_ok=True)
+    if not any(corpus.iterdir()):
+        for index, seed in enumerate(_seeds(args.target)):
+            (corpus / f"seed-{index}").write_bytes(seed)
     argv = [
         sys.argv[0],
         str(corpus),
@@ -50,6 +68,7 @@ def main() -> None:
         "-print_final_stats=1",
         "-rss_limit_mb=2048",
         "-timeout=20",
+        f"-artifact_prefix={Path(__file__).resolve().parent / 'artifacts'}/",
         *rest,
     ]
     atheris.Setup(argv, target)

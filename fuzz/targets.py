@@ -167,7 +167,7 @@ def _container(data: bytes, kind: FileKind, *, sparse: bool) -> None:
         containers.READ_WHOLE_BYTES = saved
 
 
-def fuzz_pickle(data: bytes) -> None:
+def fuzz_pickle_remote(data: bytes) -> None:
     """Arbitrary bytes as every pickle-bearing format, read whole and as a sparse image."""
     kind = _PICKLE_KINDS[data[0] % len(_PICKLE_KINDS)] if data else FileKind.PICKLE
     _container(data[1:], kind, sparse=False)
@@ -188,7 +188,7 @@ def fuzz_torch_zip(data: bytes) -> None:
         _container(bytes(raw), FileKind.TORCH_ZIP, sparse=sparse)
 
 
-def fuzz_safetensors(data: bytes) -> None:
+def fuzz_weight_headers(data: bytes) -> None:
     """The safetensors validator: a length prefix and a header that parse, then anything."""
     from loadguard.analyzers.weights import gguf_findings, safetensors_findings
 
@@ -199,7 +199,7 @@ def fuzz_safetensors(data: bytes) -> None:
     gguf_findings("m.gguf", b"GGUF" + data)
 
 
-def fuzz_deobfuscate(data: bytes) -> None:
+def fuzz_decoding_layers(data: bytes) -> None:
     """Decoded payloads are analysed as code: feed arbitrary bytes through decoding layers."""
     import base64
     import zlib
@@ -227,8 +227,199 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "python": fuzz_python,
     "zip": fuzz_zip,
     "tar": fuzz_tar,
-    "pickle": fuzz_pickle,
+    "pickle_remote": fuzz_pickle_remote,
     "torch_zip": fuzz_torch_zip,
-    "safetensors": fuzz_safetensors,
-    "deobfuscate": fuzz_deobfuscate,
+    "weight_headers": fuzz_weight_headers,
+    "decoding_layers": fuzz_decoding_layers,
 }
+
+
+# --------------------------------------------------------------------------- weights
+
+
+def fuzz_pickle(data: bytes) -> None:
+    """Arbitrary bytes through the pickle reader and the container dispatch (zip, tar, npy)."""
+    from loadguard.analyzers.containers import analyze_container
+    from loadguard.analyzers.pickle import findings_for_scans, scan_pickles
+    from loadguard.filekinds import classify_bytes
+    from loadguard.limits import Limits
+
+    limits = Limits(max_pickle_bytes=1 << 20, max_archive_member_bytes=1 << 22)
+    findings_for_scans("x.pkl", scan_pickles(data, limits=limits))
+    findings_for_scans("x.pkl", scan_pickles(data, limits=limits, joblib=False))
+    for name in ("model.bin", "x.pt", "x.npy", "x.joblib"):
+        kind = classify_bytes(name, data[:64], len(data))
+        analyze_container(name, io.BytesIO(data), kind, limits=limits, size=len(data))
+
+
+def fuzz_safetensors(data: bytes) -> None:
+    """The safetensors header validator: raw bytes, and a well-framed header of fuzzed JSON."""
+    from loadguard.analyzers.weights import read_safetensors_header, safetensors_findings
+
+    safetensors_findings("x.safetensors", io.BytesIO(data), len(data))
+    header, _, body = data.partition(b"\x00")
+    framed = len(header).to_bytes(8, "little") + header + body
+    read_safetensors_header(io.BytesIO(framed), len(framed))
+    safetensors_findings("x.safetensors", io.BytesIO(framed), len(framed))
+
+
+# --------------------------------------------------------------------------- python
+
+
+class _Source:
+    """Python source generated from fuzz bytes by a small grammar (always parses-ish).
+
+    The generator covers what the de-obfuscator and the analyzers look at: string
+    building (concat, join, chr, %, f-strings, slicing), encodings (base64, hex, zlib,
+    codecs), dynamic lookups (getattr, __import__, importlib, globals()), aliases,
+    calls, lambdas, comprehensions, nesting, and statements binding names.
+    """
+
+    NAMES = ("os", "sys", "x", "y", "s", "f", "m", "k", "base64", "zlib", "codecs", "builtins")
+    CALLEES = (
+        "getattr", "__import__", "chr", "ord", "eval", "exec", "compile", "open",
+        "base64.b64decode", "bytes.fromhex", "zlib.decompress", "codecs.decode",
+        "importlib.import_module", "os.system", "subprocess.run", "pickle.loads",
+        "torch.load", "requests.get", "socket.socket", "globals", "vars", "str.join",
+        "''.join", "bytes", "bytearray", "reversed", "map", "list", "marshal.loads",
+    )  # fmt: skip
+    WORDS = ("os", "system", "eval", "exec", "popen", "import", "subprocess", "b64decode", "~/.ssh/id_rsa")  # fmt: skip
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def byte(self) -> int:
+        if self.pos >= len(self.data):
+            return 0
+        self.pos += 1
+        return self.data[self.pos - 1]
+
+    def pick(self, options: tuple[str, ...]) -> str:
+        return options[self.byte() % len(options)]
+
+    def string(self) -> str:
+        kind = self.byte() % 4
+        if kind == 0:
+            return repr(self.pick(self.WORDS))
+        n = self.byte() % 12
+        raw = bytes(self.byte() for _ in range(n))
+        if kind == 1:
+            return repr(raw.decode("latin-1"))
+        if kind == 2:
+            return repr(raw)
+        import base64
+
+        return repr(base64.b64encode(self.pick(self.WORDS).encode()).decode())
+
+    def expr(self, depth: int = 0) -> str:
+        choice = self.byte() % (16 if depth < 6 else 4)
+        if choice == 0:
+            return self.pick(self.NAMES)
+        if choice == 1:
+            return self.string()
+        if choice == 2:
+            return str(self.byte() - 64)
+        if choice == 3:
+            return f"{self.pick(self.NAMES)}.{self.pick(self.WORDS[:5])}"
+        sub = depth + 1
+        if choice == 4:
+            return f"({self.expr(sub)} {self.pick(('+', '%', '*', '^', '//', 'and', 'or'))} {self.expr(sub)})"  # fmt: skip
+        if choice == 5:
+            args = ", ".join(self.expr(sub) for _ in range(self.byte() % 3))
+            return f"{self.pick(self.CALLEES)}({args})"
+        if choice == 6:
+            return f"{self.expr(sub)}[{self.expr(sub)}]"
+        if choice == 7:
+            return f"{self.expr(sub)}[::-1]"
+        if choice == 8:
+            return f"[{', '.join(self.expr(sub) for _ in range(self.byte() % 4))}]"
+        if choice == 9:
+            return f"''.join(chr(c) for c in [{', '.join(str(self.byte()) for _ in range(self.byte() % 6))}])"  # fmt: skip
+        if choice == 10:
+            return f"(lambda {self.pick(self.NAMES)}: {self.expr(sub)})"
+        if choice == 11:
+            return f"f'{{{self.expr(sub)}}}{self.pick(self.WORDS[:5])}'"
+        if choice == 12:
+            return f"getattr({self.expr(sub)}, {self.expr(sub)})"
+        if choice == 13:
+            return f"{self.expr(sub)}.decode()"
+        if choice == 14:
+            return f"{{{self.string()}: {self.expr(sub)}}}"
+        return f"({self.expr(sub)} if {self.expr(sub)} else {self.expr(sub)})"
+
+    def statements(self, indent: str = "", depth: int = 0) -> list[str]:
+        lines: list[str] = []
+        for _ in range(1 + self.byte() % 6):
+            if self.pos >= len(self.data):
+                break
+            choice = self.byte() % (9 if depth < 4 else 4)
+            if choice == 0:
+                lines.append(f"{indent}{self.pick(self.NAMES)} = {self.expr()}")
+            elif choice == 1:
+                lines.append(f"{indent}import {self.pick(self.NAMES)} as {self.pick(self.NAMES)}")
+            elif choice == 2:
+                lines.append(f"{indent}from {self.pick(self.NAMES)} import {self.pick(self.NAMES)}")
+            elif choice == 3:
+                lines.append(f"{indent}{self.expr()}")
+            else:
+                head = self.pick(
+                    ("def f(x, *a, **k):", "class M(object):", "if x:", "for k in x:",
+                     "try:", "with open(x) as f:", "while 0:", "def __init__(self):")
+                )  # fmt: skip
+                lines.append(f"{indent}{head}")
+                lines += self.statements(indent + "    ", depth + 1) or [f"{indent}    pass"]
+                if head == "try:":
+                    lines += [f"{indent}except Exception:", f"{indent}    pass"]
+        return lines
+
+
+def generated_source(data: bytes) -> str:
+    return "\n".join(_Source(data).statements()) + "\n"
+
+
+def fuzz_deobfuscate(data: bytes) -> None:
+    """The de-obfuscator folds and resolves every expression of generated source."""
+    import ast
+
+    from loadguard.analyzers.deobfuscate import Deobfuscator, Scope
+
+    try:
+        tree = ast.parse(generated_source(data))
+    except (SyntaxError, ValueError, RecursionError):
+        return
+    deob = Deobfuscator(lambda module, name: True)
+    scope = Scope()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            deob.bind_import(node, scope)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    deob.bind_value(target.id, node.value, scope)
+        elif isinstance(node, ast.expr):
+            deob.fold(node, scope)
+            deob.resolve(node, scope)
+            deob.fold_int(node)
+
+
+def fuzz_native(data: bytes) -> None:
+    """Generated source as the model code: default analyzers (native, yara, ...) and reach."""
+    source = generated_source(data).encode()
+    files = {
+        "config.json": b'{"auto_map": {"AutoModel": "modeling.M"}}',
+        "modeling.py": b"from .helpers import *\n" + source,
+        "helpers.py": source,
+        "hubconf.py": source,
+    }
+    _check(scan_snapshot(snapshot_from_mapping(files)))
+
+
+TARGETS.update(
+    {
+        "pickle": fuzz_pickle,
+        "safetensors": fuzz_safetensors,
+        "deobfuscate": fuzz_deobfuscate,
+        "native": fuzz_native,
+    }
+)

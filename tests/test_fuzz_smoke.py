@@ -24,3 +24,17 @@ def test_target_survives_random_input(name: str) -> None:
         target(data)
 
     run()
+
+
+def test_every_parser_of_the_threat_model_has_a_target() -> None:
+    assert set(TARGETS) >= {
+        "pickle",  # analyzers/pickle.py + containers.py
+        "safetensors",  # analyzers/weights.py header validator
+        "zip",  # sources/archive.py
+        "tar",
+        "config",  # detect/: config JSON parsing
+        "auto_map",  # detect/: auto_map resolution
+        "deobfuscate",  # analyzers/deobfuscate.py on generated source
+        "native",  # default analyzers + reach on generated source
+        "python",  # arbitrary bytes as the executed module
+    }

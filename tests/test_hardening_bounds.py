@@ -159,3 +159,158 @@ def test_directory_nesting_is_bounded(tmp_path: Path) -> None:
     (current / "x.py").write_text("")
     (snapshot,) = iter_snapshots(str(root))
     assert any(e.kind == "limit" for e in snapshot.skipped)
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [" + 1" * 10_000, ".a" * 10_000, "()" * 10_000, "[0]" * 10_000, " + 'b'" * 10_000],
+    ids=["binop", "attribute", "call", "subscript", "concat"],
+)
+def test_ten_thousand_deep_expressions_of_every_shape(shape: str) -> None:
+    from loadguard.model import Verdict
+    from loadguard.sources.memory import snapshot_from_mapping
+
+    files = {
+        "config.json": b'{"auto_map": {"AutoModel": "deep.M"}}',
+        "deep.py": f"x = y{shape}\nexec(x)\nclass M: pass\n".encode(),
+    }
+    result = scan_snapshot(snapshot_from_mapping(files))
+    assert ("deep.py", "too-deep") in {(e.path, e.kind) for e in result.errors}
+    assert result.verdict is not Verdict.CLEAN  # unreadable code is never passed as clean
+
+
+def test_pickle_nesting_bomb_is_walked_without_recursion() -> None:
+    from loadguard.analyzers.pickle import findings_for_scans, scan_pickles
+
+    depth = 1_000_000
+    # ((((...)))) as a million nested lists: EMPTY_LIST then APPEND into the outer one
+    data = b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
+    (scan,) = scan_pickles(data)
+    assert scan.error is None and scan.end == len(data)
+    findings_for_scans("nest.pkl", (scan,))  # describing the value does not recurse either
+    marks = b"\x80\x02" + b"(" * depth + b"."  # a million open MARKs
+    (scan,) = scan_pickles(marks, limits=Limits(max_pickle_opcodes=10_000))
+    assert scan.error is not None and "opcodes" in scan.error
+
+
+def test_pickle_memo_bomb_is_bounded() -> None:
+    from loadguard.analyzers.pickle import scan_pickles
+
+    data = b"\x80\x04N" + b"\x94" * 2_000_000 + b"."  # MEMOIZE two million times
+    (scan,) = scan_pickles(data, limits=Limits(max_pickle_memo=100_000))
+    assert scan.error is not None and "memo" in scan.error
+
+
+def _stored_zip(members: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def test_zip_absolute_member_and_total_limits(tmp_path: Path) -> None:
+    blob = os.urandom(1 << 20)  # incompressible: only the absolute limits can stop it
+    path = tmp_path / "repo.zip"
+    path.write_bytes(
+        _stored_zip({"r/config.json": b"{}", **{f"r/w{i}.bin": blob for i in range(4)}})
+    )
+    (snapshot,) = iter_snapshots(str(path), Limits(max_archive_member_bytes=1 << 19))
+    assert {e.path for e in snapshot.skipped if e.kind == "zip-bomb"} == {
+        f"r/w{i}.bin" for i in range(4)
+    }
+    (snapshot,) = iter_snapshots(str(path), Limits(max_archive_total_bytes=(5 << 20) // 2))
+    assert len([e for e in snapshot.skipped if e.kind == "zip-bomb"]) == 2  # the 3rd and 4th
+
+
+def test_zip_member_lying_about_its_size_is_not_inflated(tmp_path: Path) -> None:
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("r/config.json", b"{}")
+        archive.writestr("r/m.py", b"x = 1\n" * 2_000_000)  # 12 MB, deflates ~1000x
+    raw = bytearray(out.getvalue())
+    # rewrite the declared size (central directory and local header) to 100 bytes
+    for sig in (b"PK\x01\x02", b"PK\x03\x04"):
+        at = raw.find(sig, raw.find(b"r/m.py") - 60 if sig == b"PK\x03\x04" else 0)
+        while at != -1:
+            name_off = at + (46 if sig == b"PK\x01\x02" else 30)
+            if raw[name_off : name_off + 6] == b"r/m.py":
+                size_off = at + (24 if sig == b"PK\x01\x02" else 22)
+                raw[size_off : size_off + 4] = (100).to_bytes(4, "little")
+            at = raw.find(sig, at + 4)
+    path = tmp_path / "liar.zip"
+    path.write_bytes(bytes(raw))
+    (snapshot,) = iter_snapshots(str(path))
+    result = scan_snapshot(snapshot)  # completes; nothing inflates past the declared size
+    assert result.snapshot.repo_id
+
+
+PEAK_RSS_CAP_MIB = 768  # documented in docs/security.md (the AST of big.py is most of it)
+
+
+def test_peak_memory_of_a_hostile_scan_stays_under_the_cap(tmp_path: Path) -> None:
+    """A repo of large and hostile files scanned in a child; its ru_maxrss is bounded."""
+    import subprocess
+
+    root = tmp_path / "big"
+    root.mkdir()
+    (root / "config.json").write_text('{"auto_map": {"AutoModel": "big.M"}}')
+    (root / "big.py").write_text(
+        "".join(f"v{i} = 'x' * {i}\n" for i in range(100_000)) + "class M: pass\n"
+    )
+    with open(root / "model.safetensors", "wb") as f:  # 1 GiB sparse: header says so
+        header = b'{"w": {"dtype": "F32", "shape": [268435456], "data_offsets": [0, 1073741824]}}'
+        f.write(len(header).to_bytes(8, "little") + header)
+        f.truncate(8 + len(header) + (1 << 30))
+    with open(root / "pytorch_model.bin", "wb") as f:  # a 200 MB pickle of one BINBYTES
+        f.write(b"\x80\x04B" + (200 << 20).to_bytes(4, "little"))
+        f.truncate(7 + (200 << 20))
+        f.seek(0, 2)
+        f.write(b".")
+    (root / "lines.txt").write_bytes(b"a" * (64 << 20))
+    script = (
+        "import resource, sys\n"
+        "from loadguard.api import scan\n"
+        "(r,) = scan(sys.argv[1])\n"
+        "print(len(r.findings), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent / "src")}
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(root)], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    peak_mib = int(proc.stdout.split()[-1]) / 1024  # ru_maxrss is KiB on Linux
+    print(f"peak RSS {peak_mib:.0f} MiB")
+    assert peak_mib < PEAK_RSS_CAP_MIB
+
+
+def test_folded_values_of_one_module_are_bounded_in_total() -> None:
+    """Regression: 100k lines of ``v = 'x' * 99999`` made the de-obfuscator hold ~5 GB."""
+    import ast
+
+    from loadguard.analyzers.deobfuscate import (
+        MAX_MODULE_VALUES,
+        MAX_VALUE,
+        Deobfuscator,
+        Scope,
+    )
+
+    lines = [f"v{i} = 'x' * {MAX_VALUE}" for i in range(100)]
+    tree = ast.parse("\n".join(lines))
+    deob, scope = Deobfuscator(), Scope()
+    kept = 0
+    for node in tree.body:
+        assert isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        deob.bind_value(node.targets[0].id, node.value, scope)
+        kept += scope.lookup_const(node.targets[0].id) is not None
+    assert 0 < kept <= MAX_MODULE_VALUES // MAX_VALUE
+    small = ast.parse("'sy' + 'stem'").body[0]
+    assert isinstance(small, ast.Expr)
+    folded = deob.fold(small.value, scope)  # spending the budget does not hide short names
+    assert folded is not None and folded.value == "system"

@@ -64,10 +64,16 @@ def recording() -> Iterator[list[tuple[str, tuple[object, ...]]]]:
         _installed = True
     _recorder.events = []
     _recorder.active = True
+    before = set(sys.modules)
     try:
         yield _recorder.events
     finally:
         _recorder.active = False
+        # the "import" audit event fires before the module is found (no file yet):
+        # name the file of every module that appeared while recording instead
+        for name in sorted(set(sys.modules) - before):
+            module_file = getattr(sys.modules.get(name), "__file__", None)
+            _recorder.events.append(("import", (name, module_file)))
 
 
 def _allowed_roots() -> tuple[str, ...]:
@@ -88,7 +94,10 @@ def violations(
         if event in FORBIDDEN_EVENTS:
             found.append(Violation(event, repr(args)[:200]))
         elif event in ("exec", "compile"):
-            filename = str(args[1]) if event == "compile" and len(args) > 1 else ""
+            if event == "compile":
+                filename = str(args[1]) if len(args) > 1 else ""
+            else:  # exec: the code object names the file it was compiled from
+                filename = str(getattr(args[0], "co_filename", "")) if args else ""
             if any(filename.startswith(r) for r in roots):
                 found.append(Violation(event, f"code from {filename}"))
         elif event == "import":

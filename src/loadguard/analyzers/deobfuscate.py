@@ -30,6 +30,8 @@ from ..rules.native_rules import WELL_KNOWN_MODULES
 MAX_VALUE = 1 << 20  # bytes/characters of any folded value
 MAX_DEPTH = 48  # nested folding/resolution steps
 MAX_ELEMENTS = 200_000  # list literal elements turned into chr()/bytes()
+MAX_MODULE_VALUES = 32 << 20  # bytes/characters of all values one module's folding builds
+SMALL_VALUE = 256  # values this short are folded even over that budget
 
 # Steps that transform content (evidence of encoding), as opposed to plain joining.
 DECODING_STEPS = frozenset(
@@ -193,6 +195,9 @@ class Deobfuscator:
         # Handlers of one statement ask about the same nodes; answers cannot change in between.
         self._resolved: dict[int, Resolved | None] = {}
         self._folded: dict[int, Folded | None] = {}
+        # built values are kept (memo, scope constants): bound their total, or
+        # 100k lines of ``v = 'x' * 99999`` would hold gigabytes
+        self._built = 0
 
     # ------------------------------------------------------------------ binding
 
@@ -392,6 +397,12 @@ class Deobfuscator:
         if key in self._folded:
             return self._folded[key]
         result = self._fold(node, scope, depth)
+        if result is not None and type(node) not in (ast.Constant, ast.Name):
+            self._built += len(result.value)
+            if self._built > MAX_MODULE_VALUES and len(result.value) > SMALL_VALUE:
+                # over budget: large values become unknown; short ones (names,
+                # commands, hosts) still fold, so spending the budget hides nothing
+                result = None
         if type(node) is not ast.Name:  # a name's value changes as the walk goes on
             self._folded[key] = result
         return result

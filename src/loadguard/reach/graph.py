@@ -1182,7 +1182,10 @@ def _label(fn: FunctionInfo) -> str:
 def _parents(folder: str) -> Iterator[str]:
     while folder:
         yield folder
-        folder = posixpath.dirname(folder)
+        parent = posixpath.dirname(folder)
+        if parent == folder:  # "/" (a snapshot path may be absolute): stop, not spin
+            return
+        folder = parent
 
 
 def _unique(values: list[Value]) -> list[Value]:
