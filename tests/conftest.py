@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,24 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     gc.unfreeze()
     gc.collect()
+
+
+@pytest.fixture
+def listener() -> Iterator[socket.socket]:
+    """A TCP listener on 127.0.0.1 that attacks must never reach."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    yield sock
+    sock.close()
+
+
+def received_connection(sock: socket.socket) -> bool:
+    """Whether anything connected to ``listener`` (waits its 0.2 s timeout)."""
+    try:
+        conn, _ = sock.accept()
+    except (TimeoutError, OSError):
+        return False
+    conn.close()
+    return True

@@ -12,12 +12,12 @@ import socket
 import subprocess
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import loadguard
+from conftest import received_connection
 from loadguard import inprocess_guard as guard_module
 from loadguard.inprocess_guard import GuardEvent, GuardPolicy, GuardViolation, guard
 
@@ -30,25 +30,6 @@ def only_scratch_is_writable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     return scratch
 
 
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(4)
-    sock.settimeout(0.2)
-    yield sock
-    sock.close()
-
-
-def _accepted(sock: socket.socket) -> bool:
-    try:
-        conn, _ = sock.accept()
-    except (TimeoutError, OSError):
-        return False
-    conn.close()
-    return True
-
-
 def test_public_api() -> None:
     assert loadguard.guard is guard
     assert loadguard.GuardViolation is GuardViolation
@@ -58,7 +39,7 @@ def test_network_to_a_non_hub_host_is_blocked(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     with guard() as g, pytest.raises(GuardViolation) as info:
         socket.create_connection(("127.0.0.1", port), timeout=1)
-    assert not _accepted(listener)
+    assert not received_connection(listener)
     assert info.value.event.category == "network"
     assert [e.category for e in g.events] == ["network"]
 
@@ -67,7 +48,7 @@ def test_loopback_can_be_allowed(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     with guard(policy=GuardPolicy(allow_loopback=True)) as g:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    assert _accepted(listener) and not g.events
+    assert received_connection(listener) and not g.events
 
 
 def test_writes_outside_the_caches_are_blocked(
@@ -116,7 +97,7 @@ def test_monitor_mode_records_without_blocking(listener: socket.socket) -> None:
     port = listener.getsockname()[1]
     with guard(mode="monitor", on_event=seen.append) as g:
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
-    assert _accepted(listener)  # monitor: the connection happened
+    assert received_connection(listener)  # monitor: the connection happened
     assert g.events == seen and seen[0].category == "network" and not seen[0].blocked
 
 

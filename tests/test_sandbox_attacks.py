@@ -12,11 +12,11 @@ import secrets
 import socket
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from conftest import received_connection
 from loadguard.sandbox.launcher import SandboxConfig
 from loadguard.sandbox.layers import LayerStatus
 from loadguard.sandbox.trial import TrialReport, run_trial
@@ -24,25 +24,6 @@ from loadguard.sandbox.trial import TrialReport, run_trial
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="the sandbox uses Linux namespaces"
 )
-
-
-@pytest.fixture
-def listener() -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(8)
-    sock.settimeout(0.2)
-    yield sock
-    sock.close()
-
-
-def _received_connection(sock: socket.socket) -> bool:
-    try:
-        conn, _ = sock.accept()
-    except (TimeoutError, OSError):
-        return False
-    conn.close()
-    return True
 
 
 def _trial(
@@ -85,7 +66,7 @@ def test_network_connection_to_the_host_never_arrives(
         """,
         env={"LG_TEST_PORT": str(port)},
     )
-    assert not _received_connection(listener)
+    assert not received_connection(listener)
     assert "socket.connect" in _events(report)
     assert "LG-DYN-003" in _rules(report)
     layers = {layer.name: layer for layer in report.layers}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 
@@ -59,7 +60,8 @@ def study(
     selected = [a.strip() for a in analyzers.split(",") if a.strip()] if analyzers else None
     try:
         with StudyStore(db_path) as store:
-            if quiet:
+            display = contextlib.nullcontext(None) if quiet else StudyDisplay(console)
+            with display as shown:
                 summary = run_study(
                     corpus,
                     store,
@@ -68,19 +70,8 @@ def study(
                     workers=workers,
                     address=address,
                     fresh=fresh,
+                    on_progress=shown.update if shown is not None else None,
                 )
-            else:
-                with StudyDisplay(console) as display:
-                    summary = run_study(
-                        corpus,
-                        store,
-                        analyzers=selected,
-                        executor=executor,
-                        workers=workers,
-                        address=address,
-                        fresh=fresh,
-                        on_progress=display.update,
-                    )
             if export_dir:
                 store.export(export_dir, export_format)
             counts = store.counts()
