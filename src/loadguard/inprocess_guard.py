@@ -243,6 +243,8 @@ class guard(contextlib.ContextDecorator):  # lower case: used like contextlib's 
         # allowed host resolves to. Resolution here is the resolver the load uses anyway.
         import socket
 
+        if host in self._resolved:  # resolved once per guard: no second lookup per request
+            return
         with contextlib.suppress(OSError):
             for *_, sockaddr in socket.getaddrinfo(host, port if isinstance(port, int) else None):
                 self._resolved.add(str(sockaddr[0]))

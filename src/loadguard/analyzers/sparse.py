@@ -68,9 +68,10 @@ class _Image:
             self.file.write(chunk)
             remaining -= len(chunk)
         self.copied.append((start, end))
-        self._remap()
+        self._ensure_map()
 
-    def _remap(self) -> None:
+    def _ensure_map(self) -> None:
+        # one shared mapping: later writes through the file show through it
         self.file.flush()
         if self.map is None:
             self.map = mmap.mmap(self.file.fileno(), 0, access=mmap.ACCESS_READ)
