@@ -83,3 +83,24 @@ def test_checkpoint_wrapper_prefix_matches(tmp_path: Path) -> None:
         },
     )
     assert result.coverage[0].status == COVERED
+
+
+def test_scan_reuses_the_pickle_analyzers_reading(tmp_path: Path) -> None:
+    """The census a scan reports (from the pickle analyzer's scans) equals its own reading."""
+    from loadguard.engine import MemoryCache, scan_snapshot
+
+    many = tuple(f"l{i}.weight" for i in range(40))
+    files = {
+        "a/pytorch_model.bin": ps.torch_zip(ps.torch_like_state_dict(many)),
+        "a/model.safetensors": safetensors_for(list(many[:-1])),
+        "b/pytorch_model.bin": ps.torch_zip(ps.torch_like_state_dict(("x.weight",))),
+        "c/old.bin": ps.legacy_torch(ps.torch_like_state_dict(("z",))),
+        "c/whole.pt": ps.torch_zip(ps.os_system()),
+        "d/training_args.bin": ps.namespace_checkpoint(),
+        "d/copy.bin": ps.namespace_checkpoint(),  # byte-identical: served from the cache
+    }
+    alone = census(tmp_path, files).to_dict()
+    snap = snapshot_from_folder(tmp_path / "repo")
+    for analyzers in (["pickle"], ["weights"], ["pickle", "weights"]):
+        result = scan_snapshot(snap, analyzers=analyzers, cache=MemoryCache())
+        assert result.weight_census == alone, analyzers

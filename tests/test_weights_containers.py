@@ -311,3 +311,71 @@ def test_zip64_directory(tmp_path: Path) -> None:
     assert data.rfind(b"PK\x06\x06") > 0
     got = scan(tmp_path, "big.pt", data)
     assert [f.location.path for f in got] == ["big.pt!archive/data.pkl"]
+
+
+def test_classified_as_torch_zip_even_when_zipfile_refuses(tmp_path: Path) -> None:
+    """Kinds come from loadguard's own directory reader, as PyTorch's loader reads it."""
+    from loadguard.filekinds import classify_all
+    from loadguard.sources.local import snapshot_from_folder
+
+    raw = bytearray(ps.torch_zip(ps.torch_like_state_dict()))
+    pos = raw.find(b"PK\x01\x02")
+    while pos >= 0:
+        raw[pos + 6 : pos + 8] = (231).to_bytes(2, "little")  # zipfile: NotImplementedError
+        pos = raw.find(b"PK\x01\x02", pos + 4)
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "pytorch_model.bin").write_bytes(bytes(raw))
+    (root / "not_a_zip.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    snap = snapshot_from_folder(root)
+    with pytest.raises(NotImplementedError):
+        zipfile.ZipFile(root / "pytorch_model.bin").namelist()
+    kinds = classify_all(snap)
+    assert kinds["pytorch_model.bin"] is FileKind.TORCH_ZIP
+    assert kinds["not_a_zip.zip"] is FileKind.ZIP
+
+
+def test_stream_member_names_reads_tail_and_directory_only() -> None:
+    from loadguard.zipdir import ZipDirectoryError, stream_member_names
+
+    class Counting(io.BytesIO):
+        read_bytes = 0
+
+        def read(self, size: int | None = -1) -> bytes:
+            data = super().read(size)
+            Counting.read_bytes += len(data)
+            return data
+
+    zipped = ps.torch_zip(ps.os_system(), extra={"archive/data/9": b"\x00" * 2_000_000})
+    body = b"\x80\x02N." + zipped  # bytes before the archive shift every offset
+    stream = Counting(body)
+    names = stream_member_names(stream, len(body))
+    assert "archive/data.pkl" in names and "archive/data/9" in names
+    assert Counting.read_bytes < 100_000  # the 2 MB storage was never read
+    with pytest.raises(ZipDirectoryError):
+        stream_member_names(io.BytesIO(b"no zip here"), 11)
+
+
+def test_weight_files_are_not_hashed_just_to_key_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hashing a checkpoint costs a full read; its analysis reads the pickles only."""
+    from loadguard.engine import MemoryCache, scan_snapshot
+    from loadguard.model import Snapshot
+    from loadguard.sources.local import snapshot_from_folder
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "pytorch_model.bin").write_bytes(ps.torch_zip(ps.os_system()))
+    (root / "config.json").write_text("{}")
+    hashed: list[str] = []
+    original = Snapshot.sha256
+
+    def recording(self: Snapshot, path: str) -> str:
+        hashed.append(path)
+        return original(self, path)
+
+    monkeypatch.setattr(Snapshot, "sha256", recording)
+    result = scan_snapshot(snapshot_from_folder(root), analyzers=["pickle"], cache=MemoryCache())
+    assert worst(result.findings) is Severity.CRITICAL
+    assert "pytorch_model.bin" not in hashed

@@ -9,11 +9,15 @@ checkpoints compare as a whole.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from .limits import DEFAULT_LIMITS, Limits
 from .model import DATA_ONLY_KINDS, PICKLE_KINDS, FileKind, Snapshot
+
+if TYPE_CHECKING:
+    from .analyzers.pickle import PickleScan
 
 # Statuses of one pickle file.
 COVERED = "covered"  # every tensor name is in a data-only file of the folder
@@ -86,9 +90,18 @@ class WeightCensus:
 
 
 def weight_census(
-    snapshot: Snapshot, kinds: Mapping[str, FileKind], limits: Limits = DEFAULT_LIMITS
+    snapshot: Snapshot,
+    kinds: Mapping[str, FileKind],
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    known_names: Mapping[str, object] | None = None,
 ) -> WeightCensus:
-    """Census of the snapshot's weight files (reads headers and pickle members only)."""
+    """Census of the snapshot's weight files (reads headers and pickle members only).
+
+    ``known_names`` holds tensor names the pickle analyzer already read in this
+    scan (path -> names or None); only the other pickles are read here.
+    """
+    known = known_names or {}
     from .filekinds import WEIGHT_KINDS
 
     formats: dict[str, int] = {}
@@ -124,11 +137,15 @@ def weight_census(
     for path in pickles:
         kind = kinds[path]
         folder = path.rpartition("/")[0]
-        try:
-            names = pickle_tensor_names(snapshot, path, kind, limits)
-        except (OSError, ValueError) as exc:
-            errors.append(f"{path}: {exc}")
-            names = None
+        names: tuple[str, ...] | None
+        if path in known:
+            names = _names(known[path])
+        else:
+            try:
+                names = pickle_tensor_names(snapshot, path, kind, limits)
+            except (OSError, ValueError) as exc:
+                errors.append(f"{path}: {exc}")
+                names = None
         twins = tuple(st_files.get(folder, ()))
         folder_data_only = [p for p in data_only if p.rpartition("/")[0] == folder]
         if names is None:
@@ -161,6 +178,10 @@ def weight_census(
     )
 
 
+def _names(value: object) -> tuple[str, ...] | None:
+    return cast("tuple[str, ...]", value) if isinstance(value, tuple) else None
+
+
 def _matches(name: str, available: set[str]) -> bool:
     if name in available:
         return True
@@ -185,8 +206,9 @@ def pickle_tensor_names(
     snapshot: Snapshot, path: str, kind: FileKind, limits: Limits
 ) -> tuple[str, ...] | None:
     """State-dict tensor names of a pickle-based file, or None when they cannot be told."""
-    from .analyzers.containers import mapped, member_data, zip_members
+    from .analyzers.containers import mapped, member_data
     from .analyzers.pickle import scan_pickles
+    from .zipdir import zip_members
 
     entry = snapshot.file(path)
     size = entry.size if entry is not None else None
@@ -198,11 +220,25 @@ def pickle_tensor_names(
             if len(members) != 1:
                 return None
             data, lo, hi = member_data(buf, members[0], limits)
-            scans = scan_pickles(data, lo, hi, limits=limits)
+            seen = {members[0].name: scan_pickles(data, lo, hi, limits=limits)}
         elif kind is FileKind.TORCH_LEGACY:
-            scans = scan_pickles(buf, limits=limits, count=5)
+            seen = {"": scan_pickles(buf, limits=limits, count=5)}
         else:
-            scans = scan_pickles(buf, limits=limits)
+            seen = {"": scan_pickles(buf, limits=limits)}
+    return tensor_names_from(kind, seen)
+
+
+def tensor_names_from(
+    kind: FileKind, seen: Mapping[str, Sequence[PickleScan]]
+) -> tuple[str, ...] | None:
+    """State-dict tensor names from one file's pickle scans, keyed by zip member ("" = file)."""
+    if kind is FileKind.TORCH_ZIP:
+        members = [name for name in seen if name.endswith("data.pkl")]
+        if len(members) != 1:
+            return None
+        scans = seen[members[0]]
+    else:
+        scans = seen.get("", ())
     if not scans or any(s.error for s in scans):
         return None
     names: list[str] = []

@@ -13,12 +13,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from .analyzers import DEFAULT_ANALYZERS, load_analyzer
-from .analyzers.base import AnalysisContext, AnalyzerOutput, FileAnalyzer, SnapshotAnalyzer
+from .analyzers.base import (
+    TENSOR_NAMES,
+    AnalysisContext,
+    AnalyzerOutput,
+    FileAnalyzer,
+    FileFact,
+    SnapshotAnalyzer,
+)
 from .budget import BudgetedStore, FileTimeout, ReadBudgetExceeded, time_limit
 from .census import weight_census
 from .detect import build_plan
-from .errors import ARCHIVE_ERRORS, LoadguardError, MissingExtra
-from .filekinds import classify_all
+from .errors import LoadguardError, MissingExtra, archive_errors
+from .filekinds import WEIGHT_KINDS, classify_all
 from .limits import DEFAULT_LIMITS, Limits
 from .model import (
     PICKLE_KINDS,
@@ -35,7 +42,6 @@ from .model import (
     Snapshot,
     Verdict,
 )
-from .reach import build_reach_graph
 
 CacheKey = tuple[str, str, str]  # analyzer name, analyzer version, file sha256
 _PLACEHOLDER = "\x00file"
@@ -79,16 +85,18 @@ def scan_snapshot(
     errors: list[ScanError] = list(snapshot.skipped) + list(plan.errors)
     reach: ReachGraph | None = None
     try:
-        reach = build_reach_graph(snapshot, plan, limits)
+        reach = _reach_graph(snapshot, plan, limits)
     except Exception as exc:
         errors.append(ScanError("", "reach", f"reachability failed: {exc!r}", "internal-error"))
     ctx = AnalysisContext(snapshot, plan, kinds, reach, limits, options or {})
     findings: list[Finding] = list(plan.config_findings)
     stats: list[AnalyzerStats] = []
+    facts: list[FileFact] = []
     for name in analyzers if analyzers is not None else DEFAULT_ANALYZERS:
         output, stat = _run_analyzer(name, ctx, cache)
         findings += output.findings
         errors += output.errors
+        facts += output.facts
         stats.append(stat)
     # Remote stores record fetch failures as they happen (a file that vanished, a
     # short body, a hash mismatch); readers may have seen them only as OSErrors.
@@ -98,7 +106,8 @@ def scan_snapshot(
     census: dict[str, object] | None = None
     if plan.weights:
         try:
-            census = weight_census(snapshot, kinds, limits).to_dict()
+            known = {f.path: f.value for f in facts if f.key == TENSOR_NAMES}
+            census = weight_census(snapshot, kinds, limits, known_names=known).to_dict()
         except Exception as exc:  # the census is a summary: never lose the scan for it
             errors.append(
                 ScanError("", "census", f"weight census failed: {exc!r}", "internal-error")
@@ -120,6 +129,15 @@ def scan_snapshot(
         source=_plain(snapshot.metadata),
         weight_census=census,
     )
+
+
+def _reach_graph(snapshot: Snapshot, plan: LoadPlan, limits: Limits) -> ReachGraph:
+    """The reach graph; without a single ``.py`` file it is empty, and reach is not imported."""
+    if not any(f.path.endswith(".py") for f in snapshot.files):
+        return ReachGraph(nodes=(), precision="function")
+    from .reach import build_reach_graph
+
+    return build_reach_graph(snapshot, plan, limits)
 
 
 def _plain(metadata: Mapping[str, object]) -> dict[str, object]:
@@ -175,7 +193,7 @@ def _analyze_file(
     cache: AnalysisCache | None,
 ) -> tuple[AnalyzerOutput, bool]:
     key: CacheKey | None = None
-    if cache is not None and (entry.sha256 or entry.size <= ctx.limits.max_text_bytes):
+    if cache is not None and (entry.sha256 or _worth_hashing(entry, kind, ctx.limits)):
         try:
             key = (analyzer.name, analyzer.version, ctx.snapshot.sha256(entry.path))
         except (OSError, LoadguardError):
@@ -199,6 +217,16 @@ def _analyze_file(
     return output, False
 
 
+def _worth_hashing(entry: FileEntry, kind: FileKind, limits: Limits) -> bool:
+    """Whether hashing a file to key the cache costs less than analysing it again.
+
+    Weight analyzers read only headers and pickle members, so hashing the whole
+    file would cost more than the analysis it saves; hub files whose hash the
+    source already knows are keyed for free.
+    """
+    return entry.size <= limits.max_text_bytes and kind not in WEIGHT_KINDS
+
+
 def _guarded(name: str, path: str, run: Callable[[], AnalyzerOutput]) -> AnalyzerOutput:
     """Run an analyzer step; a crash is evidence to report, not a reason to stop."""
     try:
@@ -207,13 +235,14 @@ def _guarded(name: str, path: str, run: Callable[[], AnalyzerOutput]) -> Analyze
         return AnalyzerOutput(errors=(ScanError(path, name, str(exc), "timeout"),))
     except ReadBudgetExceeded as exc:
         return AnalyzerOutput(errors=(ScanError(path, name, str(exc), "read-budget"),))
-    except (OSError, LoadguardError, *ARCHIVE_ERRORS) as exc:
-        return AnalyzerOutput(errors=(ScanError(path, name, f"cannot read: {exc}", "unreadable"),))
-    except RecursionError:
+    except RecursionError:  # before the archive errors, which include RuntimeError
         return AnalyzerOutput(
             errors=(ScanError(path, name, "input nested too deeply", "too-deep"),)
         )
     except Exception as exc:
+        if isinstance(exc, (OSError, LoadguardError, *archive_errors())):
+            message = f"cannot read: {exc}"
+            return AnalyzerOutput(errors=(ScanError(path, name, message, "unreadable"),))
         return AnalyzerOutput(
             errors=(ScanError(path, name, f"analyzer failed: {exc!r}", "internal-error"),)
         )
@@ -237,6 +266,7 @@ def relocate(output: AnalyzerOutput, old: str, new: str) -> AnalyzerOutput:
             for f in output.findings
         ),
         tuple(dataclasses.replace(e, path=move(e.path)) for e in output.errors),
+        tuple(dataclasses.replace(f, path=move(f.path)) for f in output.facts),
     )
 
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tarfile
-import zipfile
+import sys
 import zlib
 
-# What the stdlib raises on corrupt archives, beyond OSError.
-ARCHIVE_ERRORS = (
-    zipfile.BadZipFile,
-    tarfile.TarError,
+# What the stdlib raises on corrupt archives, beyond OSError. zipfile's and
+# tarfile's own errors are added by archive_errors() once those modules are loaded.
+ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (
     zlib.error,
     EOFError,
     ValueError,
@@ -17,6 +15,20 @@ ARCHIVE_ERRORS = (
     NotImplementedError,  # unsupported compression method, version or flags
     RuntimeError,  # encrypted members
 )
+
+
+def archive_errors() -> tuple[type[BaseException], ...]:
+    """``ARCHIVE_ERRORS`` with ``zipfile.BadZipFile`` and ``tarfile.TarError`` once loaded.
+
+    A weights scan imports neither module (start-up time), and an exception
+    class whose module was never imported cannot have been raised.
+    """
+    loaded = [
+        getattr(sys.modules[name], error)
+        for name, error in (("zipfile", "BadZipFile"), ("tarfile", "TarError"))
+        if name in sys.modules
+    ]
+    return (*ARCHIVE_ERRORS, *loaded)
 
 
 class LoadguardError(Exception):

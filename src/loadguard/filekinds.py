@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 import struct
-import zipfile
 from collections.abc import Mapping
 from typing import BinaryIO
 
-from .errors import ARCHIVE_ERRORS, LoadguardError
+from .errors import LoadguardError
 from .model import FileEntry, FileKind, Snapshot
 
 SNIFF_BYTES = 512
@@ -120,7 +119,7 @@ def classify(snapshot: Snapshot, entry: FileEntry) -> FileKind:
         head = stream.read(SNIFF_BYTES)
         kind = classify_bytes(entry.path, head, entry.size)
         if kind is FileKind.ZIP:
-            kind = _zip_subtype(stream, suffix)
+            kind = _zip_subtype(stream, suffix, entry.size)
     return kind
 
 
@@ -134,10 +133,12 @@ def classify_all(snapshot: Snapshot) -> dict[str, FileKind]:
     return kinds
 
 
-def _zip_subtype(stream: BinaryIO, suffix: str) -> FileKind:
+def _zip_subtype(stream: BinaryIO, suffix: str, size: int) -> FileKind:
+    from .zipdir import stream_member_names
+
     try:
-        names = zipfile.ZipFile(stream).namelist()
-    except ARCHIVE_ERRORS:
+        names = stream_member_names(stream, size)
+    except (ValueError, struct.error, OSError, EOFError):
         return FileKind.ZIP
     if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
         return FileKind.TORCH_ZIP

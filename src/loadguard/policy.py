@@ -40,11 +40,6 @@ from .model import (
     Verdict,
 )
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 BASELINE_SCHEMA = "loadguard-baseline"
 BASELINE_VERSION = 1
@@ -159,6 +154,7 @@ def preset(name: str) -> Policy:
 
 def load_policy(path: Path) -> Policy:
     """A policy from ``loadguard.toml`` (top level) or ``pyproject.toml`` (``[tool.loadguard]``)."""
+    tomllib = _tomllib()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -201,14 +197,27 @@ def find_policy(directory: Path) -> Path | None:
         return candidate
     pyproject = directory / "pyproject.toml"
     if pyproject.is_file():
+        tomllib = _tomllib()
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+            text = pyproject.read_text(encoding="utf-8")
+            if "loadguard" not in text:  # most projects: no need to parse the file
+                return None
+            data = tomllib.loads(text)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return None
         tool = data.get("tool")
         if isinstance(tool, dict) and isinstance(tool.get("loadguard"), dict):
             return pyproject
     return None
+
+
+def _tomllib() -> Any:
+    """tomllib (tomli before 3.11), imported only when a policy file is read."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    return tomllib
 
 
 def policy_from_mapping(raw: Mapping[str, Any], *, source: str = "policy") -> Policy:

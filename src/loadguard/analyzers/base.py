@@ -19,12 +19,33 @@ from ..pyparse import ParsedModule, ParseFailure, parse_python
 
 
 @dataclass(frozen=True)
+class FileFact:
+    """Something an analyzer learned about a file that a later stage reuses (not a finding).
+
+    The census takes the tensor names the pickle analyzer already read, so a
+    checkpoint's pickle is parsed once per scan, not twice.
+    """
+
+    path: str
+    key: str
+    value: object
+
+
+TENSOR_NAMES = "tensor-names"  # value: tuple[str, ...] | None (None: not cheaply known)
+
+
+@dataclass(frozen=True)
 class AnalyzerOutput:
     findings: tuple[Finding, ...] = ()
     errors: tuple[ScanError, ...] = ()
+    facts: tuple[FileFact, ...] = ()
 
     def __add__(self, other: AnalyzerOutput) -> AnalyzerOutput:
-        return AnalyzerOutput(self.findings + other.findings, self.errors + other.errors)
+        return AnalyzerOutput(
+            self.findings + other.findings,
+            self.errors + other.errors,
+            self.facts + other.facts,
+        )
 
 
 EMPTY = AnalyzerOutput()
@@ -81,10 +102,12 @@ Analyzer = FileAnalyzer | SnapshotAnalyzer
 
 __all__ = [
     "EMPTY",
+    "TENSOR_NAMES",
     "AnalysisContext",
     "Analyzer",
     "AnalyzerOutput",
     "FileAnalyzer",
+    "FileFact",
     "ParseFailure",
     "SnapshotAnalyzer",
 ]

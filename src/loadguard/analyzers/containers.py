@@ -17,14 +17,14 @@ import io
 import mmap
 import os
 import struct
-import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO
 
 from ..limits import Limits, MiB
 from ..model import Confidence, FileKind, Finding, Location, ScanError, Severity
+from ..zipdir import Member, ZipDirectoryError, zip_members
 from .pickle import (
     ANALYZER,
     LEGACY_MAGIC,
@@ -47,14 +47,23 @@ RULE_COMPRESSED = "LG-PKL-012"  # compressed pickle: bomb or undecodable
 CWE_TRAVERSAL = "CWE-22"
 CWE_BOMB = "CWE-409"
 PICKLE_MEMBER_SUFFIXES = (".pkl", ".pickle")
+ZIP_STORED, ZIP_DEFLATED = 0, 8  # compression methods (zipfile's constants, not its import)
 NPY_MAX_HEADER = 10_000  # numpy's own default ``max_header_size``
 _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 
 Out = tuple[list[Finding], list[ScanError]]
+# Told the pickle scans of each top-level pickle: (zip member name, or "" for the file).
+ScansSeen = Callable[[str, tuple[PickleScan, ...]], None]
 
 
 def analyze_container(
-    path: str, stream: BinaryIO, kind: FileKind, *, limits: Limits, size: int | None = None
+    path: str,
+    stream: BinaryIO,
+    kind: FileKind,
+    *,
+    limits: Limits,
+    size: int | None = None,
+    seen: ScansSeen | None = None,
 ) -> Out:
     """Findings for one pickle-bearing file, dispatched on its (magic-byte) kind."""
     findings: list[Finding] = []
@@ -68,11 +77,13 @@ def analyze_container(
             )
             return findings, errors
         if kind in (FileKind.TORCH_ZIP, FileKind.NUMPY_ZIP, FileKind.ZIP, FileKind.KERAS):
-            findings += scan_zip(path, buf, limits=limits)
+            findings += scan_zip(path, buf, limits=limits, seen=seen)
         elif kind is FileKind.TAR:
             findings += scan_torch_tar(path, buf, limits=limits)
         elif kind is FileKind.TORCH_LEGACY:
             scans = scan_pickles(buf, limits=limits, count=5)
+            if seen is not None:
+                seen("", scans)
             findings += findings_for_scans(path, scans)
         elif kind is FileKind.NUMPY:
             findings += scan_npy(path, buf, 0, len(buf), limits=limits)
@@ -82,6 +93,8 @@ def analyze_container(
             errors += e2
         else:  # PICKLE, uncompressed JOBLIB
             scans = scan_pickles(buf, limits=limits)
+            if seen is not None:
+                seen("", scans)
             findings += findings_for_scans(path, scans)
             findings += joblib_hidden_findings(path, buf, scans, limits=limits)
             findings += polyglot_check(path, buf, limits=limits)
@@ -138,19 +151,11 @@ def mapped(stream: BinaryIO, size: int | None, limits: Limits) -> Iterator[Any]:
 def sniff_zip_kind(stream: BinaryIO, path: str) -> FileKind:
     from ..filekinds import _zip_subtype, suffix_of
 
-    return _zip_subtype(stream, suffix_of(path))
+    size = stream.seek(0, io.SEEK_END)
+    return _zip_subtype(stream, suffix_of(path), size)
 
 
 # --------------------------------------------------------------------------- zip
-
-
-class Member(NamedTuple):
-    name: str
-    method: int
-    compressed: int
-    size: int
-    header_offset: int
-    flags: int
 
 
 def _finding(
@@ -178,95 +183,9 @@ def _finding(
     )
 
 
-class ZipDirectoryError(ValueError):
-    pass
-
-
-_EOCD = struct.Struct("<4sHHHHIIH")
-_ZIP64_LOCATOR = struct.Struct("<4sIQI")
-_ZIP64_EOCD = struct.Struct("<4sQHHIIQQQQ")
-_CENTRAL = struct.Struct("<4sHHHHHHIIIHHHHHII")
-
-
-def zip_members(buf: Any) -> list[Member]:
-    """Members from the central directory, parsed here (nothing is extracted).
-
-    Our own reader, not ``zipfile``: ``zipfile`` refuses archives over
-    details (a "version needed" it does not know, flag bits) that PyTorch's
-    reader ignores, and a refusal must not hide a pickle. ZIP64 and data
-    prepended to the archive (pickle+zip polyglots) are handled.
-    """
-    size = len(buf)
-    count, _, cd_offset, shift = _end_of_central_directory(buf)
-    pos = cd_offset + shift
-    members: list[Member] = []
-    for _ in range(count):
-        if pos + _CENTRAL.size > size or bytes(buf[pos : pos + 4]) != b"PK\x01\x02":
-            raise ZipDirectoryError(f"bad central directory entry at offset {pos}")
-        fields = _CENTRAL.unpack_from(buf, pos)
-        flags, method = fields[3], fields[4]
-        compressed, uncompressed = fields[8], fields[9]
-        name_len, extra_len, comment_len = fields[10], fields[11], fields[12]
-        offset = fields[16]
-        raw_name = bytes(buf[pos + _CENTRAL.size : pos + _CENTRAL.size + name_len])
-        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
-        extra = bytes(
-            buf[pos + _CENTRAL.size + name_len : pos + _CENTRAL.size + name_len + extra_len]
-        )
-        uncompressed, compressed, offset = _zip64_sizes(extra, uncompressed, compressed, offset)
-        members.append(Member(name, method, compressed, uncompressed, offset + shift, flags))
-        pos += _CENTRAL.size + name_len + extra_len + comment_len
-    return members
-
-
-def _end_of_central_directory(buf: Any) -> tuple[int, int, int, int]:
-    """(member count, directory size, directory offset, shift) from the EOCD records."""
-    size = len(buf)
-    eocd = buf.rfind(b"PK\x05\x06", max(0, size - 65_557), size)
-    if eocd < 0 or eocd + _EOCD.size > size:
-        raise ZipDirectoryError("no end-of-central-directory record")
-    _, _, _, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(buf, eocd)
-    zip64_end = eocd
-    locator = eocd - _ZIP64_LOCATOR.size
-    if locator >= 0 and bytes(buf[locator : locator + 4]) == b"PK\x06\x07":
-        record = locator - _ZIP64_EOCD.size  # the ZIP64 record sits right before its locator
-        if record >= 0 and bytes(buf[record : record + 4]) == b"PK\x06\x06":
-            fields = _ZIP64_EOCD.unpack_from(buf, record)
-            count, cd_size, cd_offset = fields[7], fields[8], fields[9]
-            zip64_end = record
-    # bytes before the archive (self-extractors, polyglots) shift every offset
-    shift = zip64_end - cd_size - cd_offset
-    if shift < 0:
-        raise ZipDirectoryError("central directory lies outside the file")
-    return count, cd_size, cd_offset, shift
-
-
-def central_directory_range(buf: Any) -> tuple[int, int]:
-    """(start, length) of the central directory, from the records at the end of ``buf``."""
-    _, cd_size, cd_offset, shift = _end_of_central_directory(buf)
-    return cd_offset + shift, cd_size
-
-
-def _zip64_sizes(extra: bytes, size: int, compressed: int, offset: int) -> tuple[int, int, int]:
-    at = 0
-    while at + 4 <= len(extra):
-        tag, length = struct.unpack_from("<HH", extra, at)
-        if tag == 0x0001:
-            values = list(
-                struct.unpack_from(f"<{min(length, len(extra) - at - 4) // 8}Q", extra, at + 4)
-            )
-            if size == 0xFFFFFFFF and values:
-                size = values.pop(0)
-            if compressed == 0xFFFFFFFF and values:
-                compressed = values.pop(0)
-            if offset == 0xFFFFFFFF and values:
-                offset = values.pop(0)
-            break
-        at += 4 + length
-    return size, compressed, offset
-
-
-def scan_zip(path: str, buf: Any, *, limits: Limits, depth: int = 0) -> list[Finding]:
+def scan_zip(
+    path: str, buf: Any, *, limits: Limits, depth: int = 0, seen: ScansSeen | None = None
+) -> list[Finding]:
     findings: list[Finding] = []
     try:
         members = zip_members(buf)
@@ -323,6 +242,8 @@ def scan_zip(path: str, buf: Any, *, limits: Limits, depth: int = 0) -> list[Fin
         if not (is_pickle or is_npy):
             continue  # tensor storages and other data are never read
         where = f"{path}!{member.name}"
+        if seen is not None and is_pickle:
+            seen(member.name, ())  # replaced below once the member is read
         bomb = _bomb(member, limits)
         if bomb is not None:
             findings.append(
@@ -347,6 +268,8 @@ def scan_zip(path: str, buf: Any, *, limits: Limits, depth: int = 0) -> list[Fin
             member_findings = scan_npy(where, data, lo, hi, limits=limits, depth=depth)
         else:
             scans = scan_pickles(data, lo, hi, limits=limits, depth=depth)
+            if seen is not None:
+                seen(member.name, scans)
             member_findings = findings_for_scans(where, scans)
         findings += [_shift(f, lo) for f in member_findings]
     return findings
@@ -417,7 +340,7 @@ def _bomb(member: Member, limits: Limits) -> str | None:
             f"zip member declares {member.size} bytes, more than "
             f"{limits.max_archive_member_bytes} (possible zip bomb); not read"
         )
-    if member.method != zipfile.ZIP_STORED and member.compressed > 0:
+    if member.method != ZIP_STORED and member.compressed > 0:
         ratio = member.size / member.compressed
         if ratio > limits.max_archive_ratio:
             return (
@@ -455,11 +378,11 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
     data_end = data_start + member.compressed
     if data_end > len(buf):
         raise _MemberError("member data runs past the end of the file (truncated)")
-    if member.method == zipfile.ZIP_STORED:
+    if member.method == ZIP_STORED:
         if member.size > limits.max_pickle_bytes and not isinstance(buf, mmap.mmap):
             raise _MemberError(f"member larger than {limits.max_pickle_bytes} bytes")
         return buf, data_start, data_start + min(member.size, member.compressed)
-    if member.method == zipfile.ZIP_DEFLATED:
+    if member.method == ZIP_DEFLATED:
         import zlib
 
         inflater = zlib.decompressobj(-15)
@@ -480,6 +403,8 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
         data = bytes(out)
         return data, 0, len(data)
     # bzip2/lzma members: let zipfile decode them, bounded.
+    import zipfile
+
     try:
         with zipfile.ZipFile(_BufferFile(buf)) as zf, zf.open(member.name) as fh:
             data = fh.read(limits.max_pickle_bytes + 1)

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Confidence, FileEntry, FileKind, Finding, Location, Severity
 from ..rules import pickle_rules as rules
-from .base import AnalysisContext, AnalyzerOutput
+from .base import TENSOR_NAMES, AnalysisContext, AnalyzerOutput, FileFact
 
 ANALYZER = "pickle"
 VERSION = "1.0"
@@ -1289,13 +1289,18 @@ class PickleAnalyzer:
     def analyze_file(
         self, ctx: AnalysisContext, entry: FileEntry, kind: FileKind
     ) -> AnalyzerOutput:
+        from ..census import tensor_names_from
         from .containers import analyze_container
 
+        seen: dict[str, tuple[PickleScan, ...]] = {}
         with ctx.snapshot.store.open(entry.path) as stream:
             findings, errors = analyze_container(
-                entry.path, stream, kind, limits=ctx.limits, size=entry.size
+                entry.path, stream, kind, limits=ctx.limits, size=entry.size, seen=seen.__setitem__
             )
-        return AnalyzerOutput(tuple(findings), tuple(errors))
+        facts: tuple[FileFact, ...] = ()
+        if kind is FileKind.TORCH_ZIP or "" in seen:  # the census's own reading of this file
+            facts = (FileFact(entry.path, TENSOR_NAMES, tensor_names_from(kind, seen)),)
+        return AnalyzerOutput(tuple(findings), tuple(errors), facts)
 
 
 # --------------------------------------------------------------------------- CLI

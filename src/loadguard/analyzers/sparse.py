@@ -29,13 +29,12 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO
 
 from ..limits import Limits, MiB
+from ..zipdir import MAX_CENTRAL_DIRECTORY, ZIP_TAIL
 
-ZIP_TAIL = 65_557 + 20 + 56  # EOCD with the longest comment, ZIP64 locator and record
 PICKLE_TAIL = 64 * 1024
 FIRST_PREFIX = 1 * MiB
 LOCAL_HEADER_SLACK = 30 + 2 * 65_535  # fixed header + longest name + longest extra
 NPY_HEAD = 64 * 1024
-MAX_CENTRAL_DIRECTORY = 64 * MiB
 
 
 class SparseImageError(ValueError):
@@ -107,13 +106,8 @@ def _tail_has_eocd(image: _Image) -> bool:
 
 
 def _zip_regions(image: _Image, limits: Limits) -> None:
-    from .containers import (
-        PICKLE_MEMBER_SUFFIXES,
-        _bomb,
-        central_directory_range,
-        parse_npy_header,
-        zip_members,
-    )
+    from ..zipdir import central_directory_range, zip_members
+    from .containers import PICKLE_MEMBER_SUFFIXES, _bomb, parse_npy_header
 
     image.copy(image.size - ZIP_TAIL, image.size)
     assert image.map is not None

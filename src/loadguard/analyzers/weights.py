@@ -500,7 +500,8 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def keras_zip_findings(path: str, buf: Any, limits: Limits) -> list[Finding]:
-    from .containers import _MemberError, member_data, scan_zip, zip_members
+    from ..zipdir import zip_members
+    from .containers import _MemberError, member_data, scan_zip
 
     findings = scan_zip(path, buf, limits=limits)  # names, bombs, any pickle members
     try:

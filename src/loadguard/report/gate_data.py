@@ -13,7 +13,6 @@ from typing import Any
 from ..advice import RepoFacts, SafeLoadAdvice, advice_for
 from ..policy import Gate, RepoGate
 from .json import clean, results_to_document
-from .sarif import SuppressedFinding, results_to_sarif
 
 FactsMap = Mapping[tuple[str, str], RepoFacts]
 
@@ -36,6 +35,8 @@ def gate_document(gate: Gate, facts: FactsMap | None = None) -> dict[str, Any]:
 
 def gate_sarif(gate: Gate, *, root: Path | None = None) -> dict[str, Any]:
     """SARIF of the gated results; baselined findings stay in, marked as suppressed."""
+    from .sarif import SuppressedFinding, results_to_sarif
+
     suppressed = [
         SuppressedFinding(
             index, finding, f"{entry.reason} (baseline, expires {entry.expires.isoformat()})"

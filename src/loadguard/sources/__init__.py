@@ -15,7 +15,6 @@ from pathlib import Path
 from ..errors import SourceError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, Snapshot
-from .archive import is_archive, iter_archive_snapshots
 from .hf_cache import is_cache_repo, is_cache_root, iter_cache_snapshots
 from .local import LocalStore, infer_platform, iter_repo_dirs, snapshot_from_folder
 
@@ -40,6 +39,8 @@ def iter_snapshots(target: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[Sna
         known = ", ".join(f"{p}:" for p in sorted(HUB_SOURCES)) or "none installed"
         raise SourceError(f"{target}: no such file or directory (hub prefixes: {known})")
     if path.is_file():
+        from .archive import is_archive, iter_archive_snapshots  # tarfile: only for archives
+
         if is_archive(path):
             yield from iter_archive_snapshots(path, limits)
         else:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO, TypeVar
 
-from ..errors import ARCHIVE_ERRORS, FileTooLarge, SourceError
+from ..errors import FileTooLarge, SourceError, archive_errors
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, ScanError, Snapshot
 from .local import SKIPPED_DIRS, infer_platform, is_repo_marker
@@ -23,6 +23,8 @@ from .local import SKIPPED_DIRS, infer_platform, is_repo_marker
 T = TypeVar("T")
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+ARCHIVE_ERRORS = archive_errors()  # zipfile and tarfile are imported above
 
 
 def is_archive(path: Path) -> bool:
