@@ -48,25 +48,32 @@ class Run:
     peak_mb: float
     code: int
     stdout: str
+    cpu_seconds: float = 0.0  # user + system: steadier than wall time on a shared machine
+
+
+# Every tool runs in an empty folder: loadguard looks for a policy file in the working
+# directory (loadguard.toml, pyproject.toml) and must not be timed parsing this repo's.
+NEUTRAL_CWD = tempfile.mkdtemp(prefix="lg-bench-cwd-")
 
 
 def run(cmd: Sequence[str], *, stdout_to: str | None = None) -> Run:
     """Run a whole process; wall time and the child's own peak RSS."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=ENV)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=ENV, cwd=NEUTRAL_CWD)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, proc.returncode, text, cpu)
 
 
-def best_of(cmd: Sequence[str], repeat: int) -> Run:
-    runs = [run(cmd) for _ in range(repeat)]
-    fastest = min(runs, key=lambda r: r.seconds)
-    return Run(fastest.seconds, max(r.peak_mb for r in runs), fastest.code, fastest.stdout)
+def fastest(runs: Sequence[Run]) -> Run:
+    best = min(runs, key=lambda r: r.seconds)
+    cpu = min(r.cpu_seconds for r in runs)
+    return Run(best.seconds, max(r.peak_mb for r in runs), best.code, best.stdout, cpu)
 
 
 def files_of(folder: Path) -> list[str]:
@@ -213,22 +220,31 @@ def speed(table: dict[str, object], corpus: Path, copies: Path, large: Path, rep
     for label, folder, files in sets:
         print(f"\n## {label}: {sum(os.path.getsize(f) for f in files) / 1e6:.0f} MB")
         print(
-            f"{'tool':18} {'wall s':>8} {'peak MB':>8} {'x floor':>8} {'vs picklescan':>14}  findings"
+            f"{'tool':18} {'wall s':>8} {'cpu s':>7} {'peak MB':>8} {'x floor':>8} "
+            f"{'vs picklescan':>14} {'cpu vs ps':>9}  findings"
         )
-        results: dict[str, Run] = {}
+        commands: dict[str, list[str]] = {}
         for name, make in table.items():
             if name == "modelaudit" and label.startswith("10x"):
                 print(f"{name:18} {'skipped (~10x its 52-file time)':>40}")
                 continue
-            cmd = make(str(folder), files)  # type: ignore[operator]
-            results[name] = best_of(cmd, 1 if name == "modelaudit" else repeat)
+            commands[name] = make(str(folder), files)  # type: ignore[operator]
+        # Rounds interleave the tools, so a load that drifts during the run hits all alike.
+        runs: dict[str, list[Run]] = {name: [] for name in commands}
+        for round_number in range(repeat):
+            for name, cmd in commands.items():
+                if name != "modelaudit" or round_number == 0:
+                    runs[name].append(run(cmd))
+        results = {name: fastest(r) for name, r in runs.items()}
         floor = results["cat (floor)"].seconds
         ref = results.get("picklescan")
         for name, r in results.items():
             vs = f"{r.seconds / ref.seconds:.2f}" if ref else "-"
+            cpu_vs = f"{r.cpu_seconds / ref.cpu_seconds:.2f}" if ref else "-"
             found = benign_findings(name, r.stdout) if not label.startswith("500") else ""
             print(
-                f"{name:18} {r.seconds:8.2f} {r.peak_mb:8.0f} {r.seconds / floor:8.1f} {vs:>14}  {found}"
+                f"{name:18} {r.seconds:8.2f} {r.cpu_seconds:7.2f} {r.peak_mb:8.0f} "
+                f"{r.seconds / floor:8.1f} {vs:>14} {cpu_vs:>9}  {found}"
             )
 
 

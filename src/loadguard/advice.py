@@ -111,6 +111,8 @@ class ComponentAdvice:
 
 @dataclass(frozen=True)
 class SafeLoadAdvice:
+    """How to load this repository safely: the pin, the flags and the code to use."""
+
     repo_id: str
     platform: str
     revision: str | None  # the commit to pin; None when the scan did not know it

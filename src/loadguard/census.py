@@ -29,6 +29,8 @@ UNKNOWN = "unknown"  # names not cheaply known (whole-module pickle, parse error
 
 @dataclass(frozen=True)
 class PickleCoverage:
+    """Whether one pickle-based weight file has a data-only twin in its folder."""
+
     path: str
     kind: FileKind
     status: str
@@ -49,6 +51,8 @@ class PickleCoverage:
 
 @dataclass(frozen=True)
 class WeightCensus:
+    """The weight formats of a snapshot and how far data-only files cover its pickles."""
+
     formats: Mapping[str, int]  # FileKind value -> file count
     bytes_by_format: Mapping[str, int]
     pickle_files: tuple[str, ...]

@@ -10,6 +10,8 @@ GiB = 1 << 30
 
 @dataclass(frozen=True)
 class Limits:
+    """Bounds on what one scan reads and builds; every limit hit is reported, never silent."""
+
     max_text_bytes: int = 8 * MiB  # python/json/yaml files read whole
     max_repo_bytes_read: int = 4 * GiB  # all reads of one snapshot together
     max_files: int = 200_000  # files listed per snapshot

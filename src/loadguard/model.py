@@ -254,6 +254,8 @@ class EntryPoint:
 
 @dataclass(frozen=True)
 class WeightFile:
+    """A weight file the plan lists, with the kind its magic bytes gave."""
+
     path: str
     kind: FileKind
     size: int
@@ -334,6 +336,8 @@ class Unresolved:
 
 @dataclass(frozen=True)
 class ReachGraph:
+    """What a load executes: reached modules and functions, each with a witness path."""
+
     nodes: tuple[ReachNode, ...]
     edges: tuple[tuple[str, str], ...] = ()
     scopes: tuple[Scope, ...] = ()  # every function span in analysed files
@@ -388,6 +392,8 @@ class ReachGraph:
 
 @dataclass(frozen=True)
 class Location:
+    """Where a finding is: a repo file (or archive member) and a line or byte offset."""
+
     path: str  # repo-relative; for archive members "archive.pt!archive/data.pkl"
     line: int | None = None  # 1-based; None for whole-file or binary findings
     column: int | None = None
@@ -397,6 +403,8 @@ class Location:
 
 @dataclass(frozen=True)
 class Finding:
+    """One judged observation: rule, CWE, severity x confidence, place and reachability."""
+
     rule_id: str  # stable, e.g. "LG-CMD-001"
     analyzer: str  # "native", "pickle", "yara", "bandit" ...
     message: str
@@ -436,6 +444,8 @@ class ScanError:
 
 @dataclass(frozen=True)
 class AnalyzerStats:
+    """How one analyzer ran on a snapshot: files, cache hits, findings, time."""
+
     name: str
     files: int = 0
     cached: int = 0
@@ -447,6 +457,8 @@ class AnalyzerStats:
 
 @dataclass(frozen=True)
 class ScanResult:
+    """Everything one scan of one snapshot found: plan, reach, findings, errors, verdict."""
+
     snapshot: SnapshotIdentity
     plan: LoadPlan
     findings: tuple[Finding, ...]

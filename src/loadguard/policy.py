@@ -64,12 +64,16 @@ class GateVerdict(str, enum.Enum):
 
 @dataclass(frozen=True)
 class RuleOverride:
+    """A policy's change to one rule: another severity, or off."""
+
     severity: Severity | None = None
     enabled: bool = True
 
 
 @dataclass(frozen=True)
 class Policy:
+    """What fails the gate: severity threshold, trust flags, pinning, weight formats, paths."""
+
     name: str
     fail_on: Severity | None  # None: findings never fail the gate
     fail_on_unreachable: bool = False  # count findings reach analysis proved unreachable
@@ -332,6 +336,8 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class PathMatcher:
+    """Gitignore-style path patterns; the last match wins."""
+
     patterns: tuple[str, ...]
 
     def matches(self, path: str) -> bool:
@@ -361,6 +367,8 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 @dataclass(frozen=True)
 class BaselineEntry:
+    """One accepted finding, by fingerprint: why it was accepted, when, and until when."""
+
     fingerprint: str
     rule_id: str
     repo_id: str
@@ -386,6 +394,8 @@ class BaselineEntry:
 
 @dataclass(frozen=True)
 class Baseline:
+    """Accepted findings (``--write-baseline``): the gate reports only new ones."""
+
     entries: tuple[BaselineEntry, ...]
 
     def lookup(self, repo_id: str, fingerprint: str) -> BaselineEntry | None:
@@ -522,6 +532,8 @@ class RepoGate:
 
 @dataclass(frozen=True)
 class Gate:
+    """The policy's judgement of a whole run: one ``RepoGate`` per scanned repository."""
+
     policy: Policy
     repos: tuple[RepoGate, ...]
     source_errors: tuple[ScanError, ...] = ()

@@ -36,6 +36,8 @@ TENSOR_NAMES = "tensor-names"  # value: tuple[str, ...] | None (None: not cheapl
 
 @dataclass(frozen=True)
 class AnalyzerOutput:
+    """What an analyzer returns for a file or a snapshot; outputs add up."""
+
     findings: tuple[Finding, ...] = ()
     errors: tuple[ScanError, ...] = ()
     facts: tuple[FileFact, ...] = ()

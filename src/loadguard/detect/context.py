@@ -78,6 +78,8 @@ class Detection:
 
 @dataclass
 class DetectContext:
+    """What the detectors share: the snapshot, file kinds and a parsed-JSON cache."""
+
     snapshot: Snapshot
     kinds: Mapping[str, FileKind]
     limits: Limits = DEFAULT_LIMITS
