@@ -7,7 +7,8 @@ The benign corpus is the one ``/work/shared/bench-corpus/build_corpus.py``
 builds (``--cache .bench-cache`` -> ``.bench-cache/corpus/{hf_repos,packages}``).
 Each tool runs once per set as a separate process (wall time and that
 process's peak RSS from ``wait4``): ``python -m loadguard scan DIR --format
-json -o /dev/null`` (its default analyzers unless ``--analyzers``),
+json -o /dev/null`` (its default analyzers unless ``--analyzers``; once with its
+default of one worker process per usable core, once with ``--jobs 1``),
 ``bandit -r -q -f json``, Semgrep with loadguard's shipped ruleset (version
 check and metrics off), and ``ast_floor.py`` (read + ``ast.parse`` of every
 file). Ratios are printed against loadguard.
@@ -70,7 +71,8 @@ def main() -> None:
         if args.analyzers:
             lg += ["--analyzers", args.analyzers]
         tools: dict[str, tuple[list[str], Path | None, dict[str, str]]] = {
-            "loadguard": (lg, None, env),
+            "loadguard": (lg, None, env),  # one worker per usable core (its default)
+            "loadguard -j 1": ([*lg, "--jobs", "1"], None, env),  # in one process
             "parse floor": ([sys.executable, str(FLOOR), str(target)], None, env),
         }
         bandit = shutil.which("bandit")
@@ -88,7 +90,7 @@ def main() -> None:
         print("|---|---:|---:|---:|---:|")
         base: float | None = None
         for tool, (cmd, cwd, tool_env) in tools.items():
-            if tool.split()[0] in skip:
+            if tool.split()[0] in skip or tool in skip:
                 continue
             wall, rss, code = timed(cmd, cwd, tool_env)
             base = wall if tool == "loadguard" else base

@@ -19,14 +19,41 @@ def iter_scan(
     cache: AnalysisCache | None = None,
     options: Mapping[str, object] | None = None,
     on_snapshot: Callable[[Snapshot], None] | None = None,
+    jobs: int = 1,
 ) -> Iterator[ScanResult | ScanError]:
-    """Scan every repository the targets name, yielding results as they finish.
+    """Scan every repository the targets name, yielding results in target order.
 
     A target that cannot be opened yields a ``ScanError`` (stage ``source``);
-    the remaining targets are still scanned.
+    the remaining targets are still scanned. With ``jobs`` > 1, local
+    repositories are scanned by that many worker processes (``parallel``);
+    ``on_snapshot`` still runs here, before the snapshot's result is yielded.
     """
     cache = cache if cache is not None else MemoryCache()
-    for target in [targets] if isinstance(targets, str) else targets:
+    names = [targets] if isinstance(targets, str) else list(targets)
+    if jobs > 1:
+        from .parallel import parallel_scan
+
+        return parallel_scan(
+            names,
+            jobs=jobs,
+            analyzers=analyzers,
+            limits=limits,
+            cache=cache,
+            options=options or {},
+            on_snapshot=on_snapshot,
+        )
+    return _serial_scan(names, analyzers, limits, cache, options, on_snapshot)
+
+
+def _serial_scan(
+    targets: list[str],
+    analyzers: Sequence[str] | None,
+    limits: Limits,
+    cache: AnalysisCache,
+    options: Mapping[str, object] | None,
+    on_snapshot: Callable[[Snapshot], None] | None,
+) -> Iterator[ScanResult | ScanError]:
+    for target in targets:
         try:
             for snapshot in iter_snapshots(target, limits):
                 if on_snapshot is not None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..policy import Baseline, Gate
 
 FORMATS = ("text", "json", "sarif", "html")
+MAX_AUTO_JOBS = 8  # each worker holds its own parse and analysis caches
 T = TypeVar("T")
 
 
@@ -82,6 +83,15 @@ T = TypeVar("T")
     help="Hide findings below this severity in the terminal view.",
 )
 @click.option("--show-reach", is_flag=True, help="Show the reach graph with witness paths.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Worker processes for folders of many repositories (0: one per usable core; "
+    "1: scan in this process). A single repository is always scanned in this process.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def scan(
     targets: tuple[str, ...],
@@ -91,6 +101,7 @@ def scan(
     analyzers: str | None,
     min_severity: str,
     show_reach: bool,
+    jobs: int,
     quiet: bool,
     policy_path: Path | None,
     preset: str | None,
@@ -126,7 +137,11 @@ def scan(
     def remember(snapshot: Snapshot) -> None:
         facts[(snapshot.repo_id, snapshot.location)] = RepoFacts.from_snapshot(snapshot)
 
-    items = iter_scan(list(targets), analyzers=selected, on_snapshot=remember)
+    if jobs == 0:
+        from ..parallel import usable_cores
+
+        jobs = min(usable_cores(), MAX_AUTO_JOBS)
+    items = iter_scan(list(targets), analyzers=selected, on_snapshot=remember, jobs=jobs)
     for item in _with_progress(items, enabled=not quiet and fmt == "text" and sys.stderr.isatty()):
         if isinstance(item, ScanError):
             source_errors.append(item)
