@@ -64,3 +64,27 @@ def test_a_computed_getattr_does_not_make_unimported_files_run(make_repo: MakeRe
     assert result.reach is not None and result.reach.unresolved
     found = _finding_in(result, "helper.py")
     assert found and all(f.reachable is False for f in found)
+
+
+class _Deep:
+    """Test analyzer: fails as a too-deep input does."""
+
+    name = "deep"
+    version = "1"
+
+    def wants(self, entry, kind):  # type: ignore[no-untyped-def]
+        return entry.path == "config.json"
+
+    def analyze_file(self, ctx, entry, kind):  # type: ignore[no-untyped-def]
+        raise RecursionError("maximum recursion depth exceeded")
+
+
+def test_recursion_error_is_too_deep_not_unreadable(make_repo: MakeRepo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import loadguard.analyzers as registry
+
+    monkeypatch.setitem(registry.REGISTRY, "deep", f"{__name__}:_Deep")
+    root = make_repo({"config.json": CONFIG})
+    result = scan_snapshot(snapshot_from_folder(root), analyzers=["deep"])
+    assert [(e.path, e.kind) for e in result.errors if e.stage == "deep"] == [
+        ("config.json", "too-deep")
+    ]
