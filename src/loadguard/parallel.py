@@ -14,13 +14,10 @@ fresh pool.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TypeGuard
+from typing import TYPE_CHECKING, TypeGuard
 
 from .engine import AnalysisCache, MemoryCache, scan_snapshot
 from .errors import SourceError
@@ -29,6 +26,10 @@ from .model import ScanError, ScanResult, Snapshot
 from .sources import iter_snapshots
 from .sources.local import LocalStore
 
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+# multiprocessing and concurrent.futures cost ~25 ms to import: only a real pool pays it.
 Item = ScanResult | ScanError
 _WORKER_CACHE: dict[str, AnalysisCache] = {}
 
@@ -41,6 +42,8 @@ def usable_cores() -> int:
 
 
 def can_fork() -> bool:
+    import multiprocessing
+
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -158,6 +161,9 @@ class _Parallel:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
         pool.submit(int).result()  # with fork, the first submit starts every worker
         return pool
@@ -207,6 +213,8 @@ class _Parallel:
         future = futures[first]
         if future is None:  # its pool died before it finished
             return self._alone(indexes)
+        from concurrent.futures.process import BrokenProcessPool
+
         try:
             return dict(zip(indexes, future.result()))
         except BrokenProcessPool:
@@ -227,6 +235,8 @@ class _Parallel:
         self.pool = self._new_pool()
 
     def _alone(self, indexes: list[int]) -> dict[int, Item]:
+        from concurrent.futures.process import BrokenProcessPool
+
         results: dict[int, Item] = {}
         for index in indexes:
             try:
