@@ -14,6 +14,7 @@ fresh pool.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -143,6 +144,15 @@ def affinity(snapshot: Snapshot) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((f.path, f.size) for f in snapshot.files))
 
 
+def _warm_up(analyzers: Sequence[str] | None) -> None:
+    """Import the analyzers (and compile the YARA rules) once, before the workers fork."""
+    from .analyzers import DEFAULT_ANALYZERS, load_analyzer
+
+    for name in analyzers if analyzers is not None else DEFAULT_ANALYZERS:
+        with contextlib.suppress(Exception):  # every scan reports its own load failure
+            load_analyzer(name)
+
+
 class _Parallel:
     def __init__(
         self,
@@ -156,6 +166,7 @@ class _Parallel:
         self.job = job
         self.workers = workers
         self.on_snapshot = on_snapshot
+        _warm_up(job.analyzers)
         # Forked now, while this process runs no other thread (a progress display
         # starts only once results are asked for).
         self.pool = self._new_pool()
