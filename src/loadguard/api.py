@@ -42,10 +42,10 @@ def iter_scan(
             options=options or {},
             on_snapshot=on_snapshot,
         )
-    return _serial_scan(names, analyzers, limits, cache, options, on_snapshot)
+    return serial_scan(names, analyzers, limits, cache, options, on_snapshot)
 
 
-def _serial_scan(
+def serial_scan(
     targets: list[str],
     analyzers: Sequence[str] | None,
     limits: Limits,
@@ -53,6 +53,7 @@ def _serial_scan(
     options: Mapping[str, object] | None,
     on_snapshot: Callable[[Snapshot], None] | None,
 ) -> Iterator[ScanResult | ScanError]:
+    """``iter_scan`` in this process, one target after the other."""
     for target in targets:
         try:
             for snapshot in iter_snapshots(target, limits):

@@ -125,13 +125,9 @@ def _scan_here(snapshot: Snapshot, job: _Job, cache: AnalysisCache) -> ScanResul
 def _scan_target_here(
     target: str, job: _Job, cache: AnalysisCache, on_snapshot: Callable[[Snapshot], None] | None
 ) -> Iterator[Item]:
-    try:
-        for snapshot in iter_snapshots(target, job.limits):
-            if on_snapshot is not None:
-                on_snapshot(snapshot)
-            yield _scan_here(snapshot, job, cache)
-    except SourceError as exc:
-        yield ScanError(target, "source", str(exc), "source")
+    from .api import serial_scan
+
+    return serial_scan([target], job.analyzers, job.limits, cache, job.options, on_snapshot)
 
 
 def _crosses_processes(entry: Snapshot | ScanError | str) -> TypeGuard[Snapshot]:
