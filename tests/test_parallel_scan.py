@@ -105,3 +105,12 @@ def test_snapshots_sent_to_workers_are_local(tmp_path: Path) -> None:
     remote = Snapshot(platform=snapshot.platform, repo_id="x", files=(), store=object())  # type: ignore[arg-type]
     assert not _crosses_processes(remote)
     assert not _crosses_processes("hf:org/name")
+
+
+def test_big_repositories_are_submitted_first_the_rest_in_order() -> None:
+    from loadguard.parallel import submission_order
+
+    # a folder of packages: one giant, several small -> the giant starts at once
+    assert submission_order({0: 5, 1: 7, 2: 90, 3: 6, 4: 80}, workers=2) == [2, 4, 0, 1, 3]
+    # many similar repositories keep the serial order
+    assert submission_order({i: 10 + i % 3 for i in range(20)}, workers=2) == list(range(20))

@@ -140,6 +140,20 @@ def affinity(snapshot: Snapshot) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((f.path, f.size) for f in snapshot.files))
 
 
+def submission_order(costs: Mapping[int, int], workers: int) -> list[int]:
+    """Serial order, except that groups bigger than a worker's fair share go first.
+
+    One big repository submitted last runs alone at the end while the other
+    workers idle (a folder of unpacked packages: 16 s instead of 24 s); among
+    many small ones the serial order measured faster. ``costs`` maps a group's
+    first position to its expected cost; results are yielded in serial order
+    either way.
+    """
+    share = sum(costs.values()) / (workers * 4)
+    big = sorted((first for first in costs if costs[first] > share), key=lambda f: -costs[f])
+    return big + [first for first in sorted(costs) if costs[first] <= share]
+
+
 def _warm_up(analyzers: Sequence[str] | None) -> None:
     """Import the analyzers (and compile the YARA rules) once, before the workers fork."""
     from .analyzers import DEFAULT_ANALYZERS, load_analyzer
@@ -181,8 +195,9 @@ class _Parallel:
             groups.setdefault(affinity(snapshot), []).append(index)
         futures: dict[int, Future[list[ScanResult]] | None] = {}
         members = {indexes[0]: indexes for indexes in groups.values()}  # first index -> group
-        for first, indexes in sorted(members.items()):
-            futures[first] = self._submit(indexes)
+        costs = {first: self._cost(indexes) for first, indexes in members.items()}
+        for first in submission_order(costs, self.workers):
+            futures[first] = self._submit(members[first])
         owner = {i: first for first, indexes in members.items() for i in indexes}
         done: dict[int, Item] = {}
         try:
@@ -202,6 +217,10 @@ class _Parallel:
                     yield done.pop(index)
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _cost(self, indexes: list[int]) -> int:
+        """Expected scan cost of a group: its Python bytes (copies are cache hits)."""
+        return sum(f.size for f in self.local[indexes[0]].files if f.path.endswith(".py"))
 
     def _submit(self, indexes: list[int]) -> Future[list[ScanResult]]:
         snapshots = [self.local[i] for i in indexes]
