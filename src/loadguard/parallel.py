@@ -27,10 +27,10 @@ from .model import ScanError, ScanResult, Snapshot
 from .sources import iter_snapshots
 from .sources.local import LocalStore
 
+# multiprocessing and concurrent.futures cost ~25 ms to import: only a real pool pays it.
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
-# multiprocessing and concurrent.futures cost ~25 ms to import: only a real pool pays it.
 Item = ScanResult | ScanError
 _WORKER_CACHE: dict[str, AnalysisCache] = {}
 
@@ -164,6 +164,8 @@ def _warm_up(analyzers: Sequence[str] | None) -> None:
 
 
 class _Parallel:
+    """The local snapshots of ``plan`` on a pool of forked workers; ``results`` keeps plan order."""
+
     def __init__(
         self,
         plan: list[Snapshot | ScanError | str],
@@ -252,7 +254,7 @@ class _Parallel:
     def _recover(self, futures: dict[int, Future[list[ScanResult]] | None]) -> None:
         """A worker died: every unfinished group will be redone alone, in a fresh pool."""
         for first, future in futures.items():
-            if future is not None and not (future.done() and future.exception() is None):
+            if future is not None and not _succeeded(future):
                 futures[first] = None
         self._restart()
 
@@ -277,3 +279,7 @@ class _Parallel:
     def _failure(self, index: int, message: str) -> ScanError:
         snapshot = self.local[index]
         return ScanError(snapshot.location or snapshot.repo_id, "scan", message, "worker-crash")
+
+
+def _succeeded(future: Future[list[ScanResult]]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None
