@@ -336,3 +336,23 @@ def test_github_token_is_not_sent_past_the_redirect(
     assert any(p.startswith("/github/repos/") for p in hub.state.authorised_paths)
     assert any(p.startswith("/codeload/") for _, p, _ in hub.state.log)
     assert not [p for p in hub.state.authorised_paths if p.startswith("/codeload/")]
+
+
+def test_hub_target_among_local_folders_is_scanned_in_place_with_workers(
+    hub: HubServer, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from loadguard.api import iter_scan
+    from loadguard.model import ScanResult
+
+    repo = hub.state.github.setdefault("owner/net", _gh("owner/net"))
+    repo.commit({"hubconf.py": HUBCONF + b"import os\nos.system('true')\n"}, ref="main")
+    folders = tmp_path / "repos"
+    for name in ("a", "b", "c"):
+        (folders / name).mkdir(parents=True)
+        (folders / name / "config.json").write_text('{"model_type": "bert"}')
+    targets = [str(folders / "a"), "hub:owner/net", str(folders / "b"), str(folders / "c")]
+    serial = list(iter_scan(targets))
+    parallel = list(iter_scan(targets, jobs=2))
+    assert all(isinstance(i, ScanResult) for i in parallel)
+    assert [i.snapshot.repo_id for i in parallel] == [i.snapshot.repo_id for i in serial]  # type: ignore[union-attr]
+    assert parallel[1].plan.runs_repo_code  # type: ignore[union-attr]
