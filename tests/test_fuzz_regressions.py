@@ -20,12 +20,16 @@ def test_auto_map_naming_a_root_level_module_does_not_hang() -> None:
     TARGETS["auto_map"](base64.b64decode("CgD/AC8uAAE="))
 
 
-def test_absolute_snapshot_paths_are_reached_and_judged() -> None:
+def test_absolute_snapshot_paths_are_refused_and_never_passed_as_clean() -> None:
+    # once a hang in reach ("/x" walked up through dirname("/")); in-memory sources now
+    # refuse paths that leave the repository, as the hub sources do
     files = {
         "config.json": b'{"auto_map": {"AutoModel": "/x.M"}}',
         "/x.py": b"import os\nclass M:\n    os.system('id')\n",
         "/a/b.py": b"",
     }
     result = scan_snapshot(snapshot_from_mapping(files))
-    assert result.plan.executed_files == ("/x.py",)
-    assert result.verdict is Verdict.DANGEROUS
+    assert {("/x.py", "unsafe-path"), ("/a/b.py", "unsafe-path")} <= {
+        (e.path, e.kind) for e in result.errors
+    }
+    assert result.plan.runs_repo_code and result.verdict is not Verdict.CLEAN

@@ -314,3 +314,24 @@ def test_folded_values_of_one_module_are_bounded_in_total() -> None:
     assert isinstance(small, ast.Expr)
     folded = deob.fold(small.value, scope)  # spending the budget does not hide short names
     assert folded is not None and folded.value == "system"
+
+
+def test_in_memory_paths_that_leave_the_repository_are_refused() -> None:
+    from loadguard.sources.memory import snapshot_from_mapping
+
+    files = {
+        "config.json": b"{}",
+        "/etc/passwd": b"root:x:0:0",
+        "../outside.py": b"import os\n",
+        "a/./b.py": b"",
+        "ok/model.py": b"x = 1\n",
+    }
+    snapshot = snapshot_from_mapping(files)
+    assert {f.path for f in snapshot.files} == {"config.json", "ok/model.py"}
+    assert {(e.path, e.kind) for e in snapshot.skipped} == {
+        ("/etc/passwd", "unsafe-path"),
+        ("../outside.py", "unsafe-path"),
+        ("a/./b.py", "unsafe-path"),
+    }
+    result = scan_snapshot(snapshot)
+    assert {e.path for e in result.errors} >= {"/etc/passwd", "../outside.py"}

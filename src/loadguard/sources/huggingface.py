@@ -22,6 +22,7 @@ from typing import Any
 from ..errors import MissingExtra, SourceError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, ScanError, Snapshot
+from .local import safe_repo_path
 from .remote import (
     RETRY_STATUSES,
     LiveMetadata,
@@ -32,7 +33,6 @@ from .remote import (
     current_retry_policy,
     parse_retry_after,
     prefetch_candidates,
-    safe_repo_path,
     with_retries,
 )
 

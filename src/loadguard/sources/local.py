@@ -63,6 +63,12 @@ def is_repo_marker(name: str) -> bool:
     return name in MARKER_FILES or suffix in WEIGHT_SUFFIXES or suffix == ".py"
 
 
+def safe_repo_path(path: str) -> bool:
+    """A listed path (hub listing, in-memory mapping) is relative, clean, inside the repo."""
+    parts = path.split("/")
+    return bool(path) and not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
 class LocalStore:
     """Reads files of one repo by their vetted real paths only."""
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import BinaryIO
 
 from ..errors import FileTooLarge, SourceError
-from ..model import FileEntry, Platform, Snapshot
-from .local import infer_platform
+from ..model import FileEntry, Platform, ScanError, Snapshot
+from .local import infer_platform, safe_repo_path
 
 
 class MemoryStore:
@@ -37,13 +37,20 @@ def snapshot_from_mapping(
     platform: Platform | None = None,
     revision: str | None = None,
 ) -> Snapshot:
-    entries = tuple(FileEntry(path, len(data)) for path, data in sorted(files.items()))
+    safe = {path: data for path, data in files.items() if safe_repo_path(path)}
+    skipped = tuple(
+        ScanError(path, "source", "path leaves the repository", "unsafe-path")
+        for path in sorted(files)
+        if path not in safe
+    )
+    entries = tuple(FileEntry(path, len(data)) for path, data in sorted(safe.items()))
     return Snapshot(
-        platform=platform or infer_platform(tuple(files)),
+        platform=platform or infer_platform(tuple(safe)),
         repo_id=repo_id,
         files=entries,
-        store=MemoryStore(files),
+        store=MemoryStore(safe),
         revision=revision,
         platform_inferred=platform is None,
         location=f"<memory:{repo_id}>",
+        skipped=skipped,
     )

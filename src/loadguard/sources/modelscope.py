@@ -28,6 +28,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, ScanError, Snapshot
 from .http import UrlFetcher
 from .huggingface import MissingHubClient, parse_hf_spec
+from .local import safe_repo_path
 from .remote import (
     RETRY_STATUSES,
     LiveMetadata,
@@ -35,7 +36,6 @@ from .remote import (
     RemoteStore,
     RetryableError,
     prefetch_candidates,
-    safe_repo_path,
     with_retries,
 )
 

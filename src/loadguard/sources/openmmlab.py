@@ -29,7 +29,8 @@ from ..errors import SourceError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, ScanError, Snapshot
 from .http import NotFound, UrlFetcher, content_length, get
-from .remote import LiveMetadata, RemoteReadError, RemoteStore, safe_repo_path
+from .local import safe_repo_path
+from .remote import LiveMetadata, RemoteReadError, RemoteStore
 from .torch_hub import _auth, resolve_ref
 
 # package (as imported and as mim names it) -> GitHub repository

@@ -276,12 +276,6 @@ class LiveMetadata(Mapping[str, object]):
         return len(self._view())
 
 
-def safe_repo_path(path: str) -> bool:
-    """A hub-listed path is relative, clean, and stays inside the repo."""
-    parts = path.split("/")
-    return bool(path) and not path.startswith("/") and all(p not in ("", ".", "..") for p in parts)
-
-
 PREFETCH_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".jinja", ".txt", ".cfg", ".toml")
 PREFETCH_MAX_BYTES = 1 << 20
 PREFETCH_MAX_FILES = 2_000
