@@ -1,12 +1,13 @@
 """Whole-process speed of a loadguard scan against Bandit, Semgrep and the parse floor.
 
     PATH=/work/venv/bin:/work/venv-semgrep/bin:$PATH PYTHONPATH=src \
-        python bench/speed.py [--corpus DIR] [--sets hf_repos,packages] [--analyzers LIST]
+        python bench/speed.py [--corpus DIR] [--sets hf_repos,packages] [--analyzers LIST] \
+        [--repeat N] [--skip bandit,semgrep]
 
 The benign corpus is the one ``/work/shared/bench-corpus/build_corpus.py``
 builds (``--cache .bench-cache`` -> ``.bench-cache/corpus/{hf_repos,packages}``).
-Each tool runs once per set as a separate process (wall time and that
-process's peak RSS from ``wait4``): ``python -m loadguard scan DIR --format
+Each tool runs as a separate process, ``--repeat`` interleaved rounds per set,
+keeping its best wall time and its largest peak RSS (``wait4``; workers included): ``python -m loadguard scan DIR --format
 json -o /dev/null`` (its default analyzers unless ``--analyzers``; once with its
 default of one worker process per usable core, once with ``--jobs 1``),
 ``bandit -r -q -f json``, Semgrep with loadguard's shipped ruleset (version
