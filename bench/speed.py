@@ -7,7 +7,8 @@
 The benign corpus is the one ``/work/shared/bench-corpus/build_corpus.py``
 builds (``--cache .bench-cache`` -> ``.bench-cache/corpus/{hf_repos,packages}``).
 Each tool runs as a separate process, ``--repeat`` interleaved rounds per set,
-keeping its best wall time and its largest peak RSS (``wait4``; workers included): ``python -m loadguard scan DIR --format
+keeping its best wall time and its peak RSS (``wait4``: the largest of the process and
+its waited-for workers, not their sum): ``python -m loadguard scan DIR --format
 json -o /dev/null`` (its default analyzers unless ``--analyzers``; once with its
 default of one worker process per usable core, once with ``--jobs 1``),
 ``bandit -r -q -f json``, Semgrep with loadguard's shipped ruleset (version
