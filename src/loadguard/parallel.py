@@ -60,12 +60,7 @@ class _Job:
 def _scan_group(job: _Job, snapshots: list[Snapshot]) -> list[ScanResult]:
     """Worker side: scan a group of snapshots with this worker's own content cache."""
     cache = _WORKER_CACHE.setdefault("cache", MemoryCache())
-    return [
-        scan_snapshot(
-            s, analyzers=job.analyzers, limits=job.limits, cache=cache, options=job.options
-        )
-        for s in snapshots
-    ]
+    return [_scan_here(snapshot, job, cache) for snapshot in snapshots]
 
 
 def parallel_scan(
@@ -106,14 +101,24 @@ def _serial(
     on_snapshot: Callable[[Snapshot], None] | None,
 ) -> Iterator[Item]:
     for entry in plan:
-        if isinstance(entry, ScanError):
-            yield entry
-        elif isinstance(entry, str):
-            yield from _scan_target_here(entry, job, cache, on_snapshot)
-        else:
-            if on_snapshot is not None:
-                on_snapshot(entry)
-            yield _scan_here(entry, job, cache)
+        yield from _in_place(entry, job, cache, on_snapshot)
+
+
+def _in_place(
+    entry: Snapshot | ScanError | str,
+    job: _Job,
+    cache: AnalysisCache,
+    on_snapshot: Callable[[Snapshot], None] | None,
+) -> Iterator[Item]:
+    """One plan entry handled in this process: an error as is, a hub target, a snapshot."""
+    if isinstance(entry, ScanError):
+        yield entry
+    elif isinstance(entry, str):
+        yield from _scan_target_here(entry, job, cache, on_snapshot)
+    else:
+        if on_snapshot is not None:
+            on_snapshot(entry)
+        yield _scan_here(entry, job, cache)
 
 
 def _scan_here(snapshot: Snapshot, job: _Job, cache: AnalysisCache) -> ScanResult:
@@ -204,19 +209,12 @@ class _Parallel:
         done: dict[int, Item] = {}
         try:
             for index, entry in enumerate(self.plan):
-                if isinstance(entry, ScanError):
-                    yield entry
-                elif isinstance(entry, str):
-                    yield from _scan_target_here(entry, self.job, cache, self.on_snapshot)
-                elif index not in owner:  # a snapshot that cannot cross processes
-                    if self.on_snapshot is not None:
-                        self.on_snapshot(entry)
-                    yield _scan_here(entry, self.job, cache)
-                else:
-                    if index not in done:
-                        first = owner[index]
-                        done.update(self._collect(first, members, futures))
-                    yield done.pop(index)
+                if index not in owner:  # errors, hub targets, snapshots that stay here
+                    yield from _in_place(entry, self.job, cache, self.on_snapshot)
+                    continue
+                if index not in done:
+                    done.update(self._collect(owner[index], members, futures))
+                yield done.pop(index)
         finally:
             self.pool.shutdown(wait=True, cancel_futures=True)
 

@@ -24,7 +24,8 @@ T = TypeVar("T")
 
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
 
-ARCHIVE_ERRORS = archive_errors()  # zipfile and tarfile are imported above
+# errors.ARCHIVE_ERRORS plus zipfile's and tarfile's, both imported above
+READ_ERRORS = archive_errors()
 
 
 def is_archive(path: Path) -> bool:
@@ -48,7 +49,7 @@ class _GuardedStream(io.RawIOBase):
             return method(*args)
         except OSError:
             raise
-        except ARCHIVE_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise OSError(f"corrupt archive member: {exc}") from exc
 
     def readable(self) -> bool:
@@ -83,7 +84,7 @@ class _ZipStore:
     def open(self, path: str) -> BinaryIO:
         try:
             return _GuardedStream(self._zip.open(self._members[path]))  # type: ignore[return-value]
-        except ARCHIVE_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
 
     def read(self, path: str, limit: int) -> bytes:
@@ -93,7 +94,7 @@ class _ZipStore:
         try:
             with self.open(path) as stream:
                 return stream.read(limit + 1)[:limit]
-        except ARCHIVE_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
 
 
@@ -104,7 +105,7 @@ class _TarStore:
     def open(self, path: str) -> BinaryIO:
         try:
             stream = self._tar.extractfile(self._members[path])
-        except ARCHIVE_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
         if stream is None:
             raise SourceError(f"{path}: not a regular member")
@@ -117,7 +118,7 @@ class _TarStore:
         try:
             with self.open(path) as stream:
                 return stream.read(limit)
-        except ARCHIVE_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise SourceError(f"{path}: corrupt archive member: {exc}") from exc
 
 
@@ -142,7 +143,7 @@ def iter_archive_snapshots(path: Path, limits: Limits = DEFAULT_LIMITS) -> Itera
 def _zip_snapshots(path: Path, limits: Limits) -> Iterator[Snapshot]:
     try:
         archive = zipfile.ZipFile(path)
-    except ARCHIVE_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise SourceError(f"{path}: not a readable zip archive: {exc}") from exc
     sizes: dict[str, int] = {}
     names: dict[str, str] = {}
@@ -184,14 +185,14 @@ def _zip_snapshots(path: Path, limits: Limits) -> Iterator[Snapshot]:
 def _tar_snapshots(path: Path, limits: Limits) -> Iterator[Snapshot]:
     try:
         archive = tarfile.open(path)
-    except ARCHIVE_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise SourceError(f"{path}: not a readable tar archive: {exc}") from exc
     members: dict[str, tarfile.TarInfo] = {}
     sizes: dict[str, int] = {}
     skipped: list[ScanError] = []
     try:
         _list_tar(archive, members, sizes, skipped, limits)
-    except ARCHIVE_ERRORS as exc:  # truncated or corrupt: keep what was listed
+    except READ_ERRORS as exc:  # truncated or corrupt: keep what was listed
         skipped.append(ScanError("", "source", f"archive listing stopped: {exc}", "corrupt"))
     yield from _split(path, sizes, _TarStore(archive, members), tuple(skipped))
 
