@@ -9,20 +9,17 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from loadguard.cli import main
-from loadguard.errors import PolicyError
-from loadguard.model import Confidence, Finding, Location, Severity
-from loadguard.policy import (
-    EXIT_PASS,
-    EXIT_VIOLATION,
+from loadguard.baseline import (
     Baseline,
-    apply_policy,
     build_baseline,
     load_baseline,
     parse_expiry,
-    preset,
     write_baseline,
 )
+from loadguard.cli import main
+from loadguard.errors import PolicyError
+from loadguard.model import Confidence, Finding, Location, Severity
+from loadguard.policy import EXIT_PASS, EXIT_VIOLATION, apply_policy, preset
 from report_samples import backdoor_result
 
 TODAY = date(2026, 11, 22)

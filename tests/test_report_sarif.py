@@ -184,7 +184,8 @@ def test_expired_baseline_entries_are_notifications(
 ) -> None:
     from datetime import date, timedelta
 
-    from loadguard.policy import apply_policy, build_baseline, preset
+    from loadguard.baseline import build_baseline
+    from loadguard.policy import apply_policy, preset
     from loadguard.report.gate_data import gate_sarif
 
     result = backdoor_result()

@@ -7,7 +7,6 @@ mutate what they receive; they return new values (``dataclasses.replace``).
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol
@@ -184,6 +183,8 @@ class Snapshot:
             return entry.sha256
         cache: dict[str, str] = self.__dict__.setdefault("_sha_cache", {})
         if path not in cache:
+            import hashlib  # here, not at the top: OpenSSL's start-up costs ~3 ms
+
             digest = hashlib.sha256()
             with self.store.open(path) as stream:
                 for chunk in iter(lambda: stream.read(1 << 20), b""):
@@ -423,6 +424,8 @@ class Finding:
         """Stable across line shifts: rule, file, and the normalised snippet or offset."""
         anchor = " ".join(self.snippet.split()) or str(self.location.offset or self.message)
         raw = "\x1f".join((self.rule_id, self.location.path, anchor))
+        import hashlib  # here, not at the top: OpenSSL's start-up costs ~3 ms
+
         return hashlib.sha256(raw.encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
     @property

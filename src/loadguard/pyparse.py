@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import gc
-import hashlib
 import re
 import sys
 import warnings
@@ -50,6 +49,8 @@ _cache: OrderedDict[str, ParsedModule | ParseFailure] = OrderedDict()
 
 def parse_python(data: bytes, filename: str = "<repo>") -> ParsedModule:
     """Parse ``data``; raise ``ParseFailure`` for anything that is not valid Python 3."""
+    import hashlib  # here, not at the top: a pickle-only scan never needs it
+
     digest = hashlib.sha256(data).hexdigest()
     hit = _cache.get(digest)
     if hit is None:

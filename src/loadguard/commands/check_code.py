@@ -51,9 +51,10 @@ def check_code(
     downloaded files, and snapshot_download without allow_patterns. Each finding
     says how to fix it. Exit codes as for scan: 0 pass, 1 violation, 2 error.
     """
+    from ..baseline import load_baseline
     from ..consumer import check_paths
     from ..errors import PolicyError
-    from ..policy import apply_policy, choose_policy, load_baseline
+    from ..policy import apply_policy, choose_policy
 
     try:
         policy = choose_policy(policy_path, preset, fail_on, Path.cwd())

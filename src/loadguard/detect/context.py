@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import hashlib
 import json
 import posixpath
 from collections import OrderedDict
@@ -146,6 +145,8 @@ class DetectContext:
         except (OSError, LoadguardError) as exc:
             self.errors.append(ScanError(path, "detect", f"cannot read: {exc}", "unreadable"))
         else:
+            import hashlib  # here, not at the top: a pickle-only scan never needs it
+
             digest = hashlib.sha256(data).hexdigest()
             cached = _FACTS.get(digest)
             if cached is None:
