@@ -6,16 +6,14 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import CliRunner
-
+from cli_support import run_cli
 from conftest import EXAMPLES
-from loadguard.cli import main
 
 MakeRepo = Callable[..., Path]
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = run_cli(*args)
     return result.exit_code, result.output
 
 
