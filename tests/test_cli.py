@@ -139,3 +139,18 @@ def test_options_may_come_between_targets(make_repo: MakeRepo) -> None:
     result = run_cli("scan", str(clean), "--format", "json", str(risky))
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)["results"]) == 2
+
+
+def test_a_closed_pipe_exits_1_without_a_traceback() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    argv = ["reach", str(EXAMPLES / "torchhub-installer"), "--format", "json"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "loadguard", *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # long before the interpreter has started: `loadguard ... | head -c 0`
+    _, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and stderr == b""

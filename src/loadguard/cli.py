@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -96,9 +97,16 @@ def run() -> None:
     # re-walks them thousands of times. Cycles are still collected, less often.
     gc.set_threshold(50_000, 20, 20)
     try:
-        sys.exit(main())
+        code = main()
+        sys.stdout.flush()  # a closed pipe must fail here, not at interpreter exit
     except KeyboardInterrupt:
-        sys.exit(130)
+        code = 130
+    except BrokenPipeError:
+        # The reader went away (`| head`): exit 1 without a traceback, as click did.
+        # Later flushes go to /dev/null so that shutdown does not fail a second time.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = EXIT_FINDINGS
+    sys.exit(code)
 
 
 def _top_parser() -> argparse.ArgumentParser:

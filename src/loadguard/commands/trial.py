@@ -108,7 +108,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="text",
         help="Report format (default: %(default)s).",
     )
-    parser.add_argument("-o", "--output", type=file_path, metavar="FILE")
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=file_path,
+        metavar="FILE",
+        help="Write the report here instead of standard output.",
+    )
     parser.add_argument(
         "--no-scan",
         action="store_true",
