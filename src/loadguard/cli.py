@@ -105,7 +105,7 @@ def run() -> None:
         # The reader went away (`| head`): exit 1 without a traceback, as click did.
         # Later flushes go to /dev/null so that shutdown does not fail a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = EXIT_FINDINGS
+        code = 1
     sys.exit(code)
 
 
