@@ -5,9 +5,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
-from loadguard.cli import main
+from cli_support import run_cli
 from loadguard.consumer import check_code, check_paths, check_source
 from loadguard.model import ScanError, Severity
 from sarif_schema import SARIF_SCHEMA
@@ -182,24 +181,23 @@ def test_cli_formats_and_exit_codes(tmp_path: Path) -> None:
         "from transformers import AutoModel\n"
         "AutoModel.from_pretrained('org/m', trust_remote_code=True)\n"
     )
-    runner = CliRunner()
-    text = runner.invoke(main, ["check-code", str(project)])
+    text = run_cli("check-code", str(project))
     assert text.exit_code == 1 and "LG-CODE-001" in text.output and "fix:" in text.output
-    sarif = runner.invoke(main, ["check-code", str(project), "--format", "sarif"])
-    log = json.loads(sarif.output)
+    sarif = run_cli("check-code", str(project), "--format", "sarif")
+    log = json.loads(sarif.stdout)
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     rules = {r["id"] for r in log["runs"][0]["tool"]["driver"]["rules"]}
     assert rules == {"LG-CODE-001", "LG-CODE-005"}
-    doc = json.loads(runner.invoke(main, ["check-code", str(project), "--format", "json"]).output)
+    doc = json.loads(run_cli("check-code", str(project), "--format", "json").stdout)
     assert doc["gate"]["exit_code"] == 1
-    assert runner.invoke(main, ["check-code", str(project), "--preset", "audit"]).exit_code == 0
-    assert runner.invoke(main, ["check-code", str(project), "--fail-on", "critical"]).exit_code == 0
+    assert run_cli("check-code", str(project), "--preset", "audit").exit_code == 0
+    assert run_cli("check-code", str(project), "--fail-on", "critical").exit_code == 0
     clean = tmp_path / "clean"
     clean.mkdir()
     (clean / "ok.py").write_text("print('hi')\n")
-    assert runner.invoke(main, ["check-code", str(clean)]).exit_code == 0
+    assert run_cli("check-code", str(clean)).exit_code == 0
     (clean / "bad.py").write_text("def (:\n")
-    assert runner.invoke(main, ["check-code", str(clean)]).exit_code == 2
+    assert run_cli("check-code", str(clean)).exit_code == 2
 
 
 def test_scan_error_type_is_shared() -> None:

@@ -202,15 +202,13 @@ def test_scan_reports_fetch_failures_as_errors(hub: HubServer) -> None:
 
 
 def test_cli_scan_of_a_hub_target(hub: HubServer) -> None:
-    from click.testing import CliRunner
-
-    from loadguard.cli import main
+    from cli_support import run_cli
 
     hub.state.repo("org/custom").commit(custom_code_repo())
-    out = CliRunner().invoke(main, ["scan", "hf:org/custom", "--format", "json", "-q"])
+    out = run_cli("scan", "hf:org/custom", "--format", "json", "-q")
     assert out.exit_code in (0, 1), out.output
     assert "modeling_foo.py" in out.output
-    out = CliRunner().invoke(main, ["scan", "hf:org/nothere", "-q"])
+    out = run_cli("scan", "hf:org/nothere", "-q")
     assert out.exit_code == 2
     assert "repository not found" in out.output
 
@@ -219,9 +217,8 @@ def test_token_never_appears_in_errors_or_locks(
     hub: HubServer, monkeypatch: pytest.MonkeyPatch, tmp_path: pytest.TempPathFactory
 ) -> None:
     import huggingface_hub.constants
-    from click.testing import CliRunner
 
-    from loadguard.cli import main
+    from cli_support import run_cli
 
     monkeypatch.setenv("HF_TOKEN", "good-token")  # found the usual way, never passed by us
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_DISABLE_IMPLICIT_TOKEN", False)
@@ -229,10 +226,10 @@ def test_token_never_appears_in_errors_or_locks(
     repo.commit(custom_code_repo())
     hub.state.fault(r"/resolve/.*/config.json$", status=401, times=100)
     lock = f"{tmp_path}/loadguard.lock"
-    out = CliRunner().invoke(main, ["lock", "hf:org/secret", "--lock", lock])
+    out = run_cli("lock", "hf:org/secret", "--lock", lock)
     assert "good-token" not in out.output
     hub.state.faults.clear()
-    out = CliRunner().invoke(main, ["lock", "hf:org/secret", "--lock", lock])
+    out = run_cli("lock", "hf:org/secret", "--lock", lock)
     assert out.exit_code in (0, 1), out.output
     with open(lock) as fh:
         assert "good-token" not in fh.read()
@@ -359,9 +356,7 @@ def test_token_is_not_sent_to_the_cdn(hub: HubServer) -> None:
 def test_json_reports_fetch_accounting_and_weight_census(hub: HubServer) -> None:
     import json
 
-    from click.testing import CliRunner
-
-    from loadguard.cli import main
+    from cli_support import run_cli
 
     hub.state.repo("org/mixed").commit(
         {
@@ -370,8 +365,8 @@ def test_json_reports_fetch_accounting_and_weight_census(hub: HubServer) -> None
             "model.safetensors": safetensors(4 << 20),
         }
     )
-    out = CliRunner().invoke(main, ["scan", "hf:org/mixed", "--format", "json", "-q"])
-    (result,) = json.loads(out.output)["results"]
+    out = run_cli("scan", "hf:org/mixed", "--format", "json", "-q")
+    (result,) = json.loads(out.stdout)["results"]
     source = result["repo"]["source"]
     # 8 MiB of weights; the scan fetches configs, two zip directories' worth and headers
     assert 0 < source["bytes_fetched"] < 512 * 1024, source["bytes_fetched"]

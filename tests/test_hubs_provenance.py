@@ -5,11 +5,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from cli_support import run_cli
 from hubrepos import custom_code_repo, torch_zip, transformers_repo
 from hubserver import HubServer
-from loadguard.cli import main
 from loadguard.provenance.lockfile import LockError, read_lock
 from loadguard.provenance.verify import check_remote, verify_lock
 from loadguard.sources import remote
@@ -38,7 +37,7 @@ def write(root: Path, files: dict[str, bytes]) -> Path:
 
 
 def run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, list(args))
+    result = run_cli(*args)
     return result.exit_code, result.output
 
 
@@ -213,9 +212,7 @@ def test_verify_json_output_and_stale_ruleset_note(tmp_path: Path) -> None:
     data["models"][0]["ruleset_version"] = "1999.1.0"
     lock_path.write_text(json.dumps(data))
     (model / "w.safetensors").write_bytes(b"y" * 10)
-    result = CliRunner().invoke(
-        main, ["verify", "--lock", str(lock_path), str(model), "--format", "json"]
-    )
+    result = run_cli("verify", "--lock", str(lock_path), str(model), "--format", "json")
     assert result.exit_code == 1
     document = json.loads(result.stdout)
     assert document["ok"] is False

@@ -243,10 +243,8 @@ def test_openmmlab_lock_checks_the_hash_the_checkpoint_name_promises(
 ) -> None:
     import hashlib
 
-    from click.testing import CliRunner
-
+    from cli_support import run_cli
     from hubserver import Repo
-    from loadguard.cli import main
     from loadguard.provenance.lockfile import read_lock
 
     monkeypatch.setenv("LOADGUARD_GITHUB_RAW", hub.url + "/raw")
@@ -272,12 +270,12 @@ def test_openmmlab_lock_checks_the_hash_the_checkpoint_name_promises(
         ref="main",
     )
     lock = f"{tmp_path}/loadguard.lock"
-    out = CliRunner().invoke(main, ["lock", "mmlab:mmdet/good", "--lock", lock])
+    out = run_cli("lock", "mmlab:mmdet/good", "--lock", lock)
     assert out.exit_code == 0, out.output
     (entry,) = read_lock(lock).models
     locked = {f.path: f.sha256 for f in entry.files}
     assert locked[f"checkpoints/{good}"] == hashlib.sha256(weights).hexdigest()
-    out = CliRunner().invoke(main, ["lock", "mmlab:mmdet/bad", "--lock", lock])
+    out = run_cli("lock", "mmlab:mmdet/bad", "--lock", lock)
     assert out.exit_code == 2
     assert "as its name says" in out.output
 
@@ -305,12 +303,10 @@ def test_missing_client_libraries_name_the_extra(
 def test_cli_scan_without_the_hub_client_is_a_clean_error(monkeypatch: pytest.MonkeyPatch) -> None:
     import sys
 
-    from click.testing import CliRunner
-
-    from loadguard.cli import main
+    from cli_support import run_cli
 
     monkeypatch.setitem(sys.modules, "huggingface_hub", None)
-    out = CliRunner().invoke(main, ["scan", "hf:org/model", "-q"])
+    out = run_cli("scan", "hf:org/model", "-q")
     assert out.exit_code == 2
     assert "loadguard[hf]" in out.output
     assert "Traceback" not in out.output

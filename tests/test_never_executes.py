@@ -14,13 +14,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import pickle_samples as ps
+from cli_support import run_cli
 from conftest import EXAMPLES, ROOT
 from loadguard.analyzers import DEFAULT_ANALYZERS
 from loadguard.api import scan
-from loadguard.cli import main as cli
 from loadguard.selfcheck import recording, violations
 
 sys.path.insert(0, str(ROOT / "tests" / "corpus"))
@@ -60,7 +59,7 @@ def test_scanning_every_corpus_runs_none_of_it(corpora: list[Path]) -> None:
 def test_the_reach_command_runs_none_of_it(corpora: list[Path]) -> None:
     targets = [str(c) for c in corpora[:3]]
     with recording() as events:
-        outputs = [CliRunner().invoke(cli, ["reach", t, "--format", "json"]) for t in targets]
+        outputs = [run_cli("reach", t, "--format", "json") for t in targets]
     assert [o.exit_code for o in outputs] == [0] * len(targets)
     assert all('"reach"' in o.output for o in outputs)
     assert violations(events, targets) == []

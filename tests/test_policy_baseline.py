@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from cli_support import run_cli
 from loadguard.baseline import (
     Baseline,
     build_baseline,
@@ -16,7 +16,6 @@ from loadguard.baseline import (
     parse_expiry,
     write_baseline,
 )
-from loadguard.cli import main
 from loadguard.errors import PolicyError
 from loadguard.model import Confidence, Finding, Location, Severity
 from loadguard.policy import EXIT_PASS, EXIT_VIOLATION, apply_policy, preset
@@ -177,38 +176,28 @@ def test_cli_write_baseline_then_scan_with_it(make_repo: MakeRepo, tmp_path: Pat
     repo = make_repo(
         {"config.json": {"trust_remote_code": True, "model_type": "bert"}}, name="risky"
     )
-    runner = CliRunner()
-    assert (
-        runner.invoke(main, ["scan", str(repo), "--preset", "balanced"]).exit_code == EXIT_VIOLATION
-    )
+    assert run_cli("scan", str(repo), "--preset", "balanced").exit_code == EXIT_VIOLATION
     baseline = tmp_path / "accepted.json"
-    written = runner.invoke(
-        main,
-        [
-            "scan",
-            str(repo),
-            "--preset",
-            "balanced",
-            "--write-baseline",
-            str(baseline),
-            "--baseline-reason",
-            "our own model",
-            "--baseline-expires",
-            "30d",
-        ],
+    written = run_cli(
+        "scan",
+        str(repo),
+        "--preset",
+        "balanced",
+        "--write-baseline",
+        str(baseline),
+        "--baseline-reason",
+        "our own model",
+        "--baseline-expires",
+        "30d",
     )
     assert written.exit_code == EXIT_PASS, written.output
     data = json.loads(baseline.read_text())
     assert data["schema"] == "loadguard-baseline" and data["entries"]
     assert all(e["reason"] == "our own model" for e in data["entries"])
-    result = runner.invoke(
-        main, ["scan", str(repo), "--preset", "balanced", "--baseline", str(baseline)]
-    )
+    result = run_cli("scan", str(repo), "--preset", "balanced", "--baseline", str(baseline))
     assert result.exit_code == EXIT_PASS, result.output
     assert "accepted by the baseline" in result.output
-    missing_reason = runner.invoke(
-        main, ["scan", str(repo), "--write-baseline", str(tmp_path / "x.json")]
-    )
+    missing_reason = run_cli("scan", str(repo), "--write-baseline", str(tmp_path / "x.json"))
     assert missing_reason.exit_code == 2
 
 

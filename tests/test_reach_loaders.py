@@ -6,9 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from click.testing import CliRunner
-
-from loadguard.cli import main
+from cli_support import run_cli
 from loadguard.detect import build_plan
 from loadguard.filekinds import classify_all
 from loadguard.model import ReachGraph
@@ -143,18 +141,17 @@ def test_renderers() -> None:
 
 
 def test_reach_command_formats() -> None:
-    runner = CliRunner()
     target = str(EXAMPLES / "torchhub-installer")
-    result = runner.invoke(main, ["reach", target])
+    result = run_cli("reach", target)
     assert result.exit_code == 0, result.output
     assert "net.py::_shell" in result.output and "via " in result.output
-    result = runner.invoke(main, ["reach", target, "--format", "json"])
+    result = run_cli("reach", target, "--format", "json")
     assert result.exit_code == 0
-    document = json.loads(result.output)
+    document = json.loads(result.stdout)
     assert "setup_env.py" in document[0]["reach"]["files"]
-    result = runner.invoke(main, ["reach", target, "--format", "dot"])
+    result = run_cli("reach", target, "--format", "dot")
     assert result.exit_code == 0 and "digraph" in result.output
-    result = runner.invoke(main, ["reach", str(EXAMPLES / "does-not-exist")])
+    result = run_cli("reach", str(EXAMPLES / "does-not-exist"))
     assert result.exit_code == 2
 
 
@@ -189,9 +186,8 @@ def test_reach_command_survives_non_utf8_file_names(tmp_path: Path) -> None:
     os.makedirs(os.path.join(os.fsencode(root), b"pkg\xff"), exist_ok=True)
     with open(os.path.join(os.fsencode(root), b"pkg\xff", b"__init__.py"), "wb") as handle:
         handle.write(b"Y = 2\n")
-    runner = CliRunner()
     for fmt in ("text", "dot", "json"):
-        result = runner.invoke(main, ["reach", str(root), "--format", fmt])
+        result = run_cli("reach", str(root), "--format", fmt)
         assert result.exit_code == 0, (fmt, result.output)
         assert "helper.py" in result.output
 

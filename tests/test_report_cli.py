@@ -7,16 +7,15 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
-from loadguard.cli import main
+from cli_support import run_cli
 from sarif_schema import SARIF_SCHEMA
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "repos"
 
 
 def _scan(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, ["scan", *args])
+    result = run_cli("scan", *args)
     return result.exit_code, result.output
 
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from loadguard.cli import COMMANDS, main
+from cli_support import run_cli
+from loadguard.cli import COMMANDS
 from sarif_schema import SARIF_SCHEMA
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,18 +88,15 @@ def test_policy_and_baseline_inputs(tmp_path: Path) -> None:
     assert code == 0 and outputs["exit-code"] == "0"
     baseline = tmp_path / "accepted.json"
     target = str(EXAMPLES / "hf-cross-repo")
-    written = CliRunner().invoke(
-        main,
-        [
-            "scan",
-            target,
-            "--preset",
-            "balanced",
-            "--write-baseline",
-            str(baseline),
-            "--baseline-reason",
-            "reviewed",
-        ],
+    written = run_cli(
+        "scan",
+        target,
+        "--preset",
+        "balanced",
+        "--write-baseline",
+        str(baseline),
+        "--baseline-reason",
+        "reviewed",
     )
     assert written.exit_code == 0
     code, outputs, sarif, _ = _run_action(
@@ -166,5 +163,5 @@ def test_pre_commit_hooks_name_real_commands(tmp_path: Path) -> None:
     (tmp_path / "b.py").write_text("x = 1\n")
     check = next(h for h in hooks if h["id"] == "loadguard-check-code")
     args = check["entry"].split()[1:] + [str(tmp_path / "a.py"), str(tmp_path / "b.py")]
-    result = CliRunner().invoke(main, [*args, "--preset", "strict"])
+    result = run_cli(*args, "--preset", "strict")
     assert result.exit_code == 1 and "LG-CODE-006" in result.output

@@ -11,10 +11,8 @@ import pytest
 pytest.importorskip("duckdb")
 pytest.importorskip("matplotlib")
 
-from click.testing import CliRunner
-
 import study_support
-from loadguard.cli import main
+from cli_support import run_cli
 from loadguard.study.report import load_safeguards, write_report
 from loadguard.study.runner import run_study
 from loadguard.study.store import StudyStore
@@ -90,9 +88,7 @@ def test_report_writes_figures_markdown_and_html(study_db: Path, tmp_path: Path)
 
 
 def test_report_command(study_db: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        main, ["report", str(study_db), "-o", str(tmp_path), "--no-figures"]
-    )
+    result = run_cli("report", str(study_db), "-o", str(tmp_path), "--no-figures")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "index.html").exists() and not list(tmp_path.glob("*.png"))
 

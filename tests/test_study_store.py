@@ -79,7 +79,7 @@ def _study_cmd(corpus: Path, db: Path, workers: int) -> list[str]:
     code = (
         "import loadguard.analyzers as a;"
         "a.REGISTRY['evalscan']='study_support:EvalCallScan';"
-        "from loadguard.cli import main; main()"
+        "from loadguard.cli import main; raise SystemExit(main())"
     )
     return [
         sys.executable, "-c", code, "study", str(corpus), "--db", str(db),

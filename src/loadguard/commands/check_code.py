@@ -2,47 +2,60 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-import click
+from ..cli import UsageError, existing_file, existing_path, file_path
 
 FORMATS = ("text", "json", "sarif")
 
 
-@click.command("check-code")
-@click.argument(
-    "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
-)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--fail-on",
-    default=None,
-    help="Exit 1 at or above this severity (or 'never'); overrides the policy. [default: high]",
-)
-@click.option(
-    "--policy",
-    "policy_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Policy file; default: loadguard.toml / [tool.loadguard] in the current directory.",
-)
-@click.option("--preset", type=click.Choice(["strict", "balanced", "audit"]), default=None)
-@click.option(
-    "--baseline",
-    "baseline_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Accepted findings: report only new ones.",
-)
-def check_code(
-    paths: tuple[Path, ...],
-    fmt: str,
-    output: Path | None,
-    fail_on: str | None,
-    policy_path: Path | None,
-    preset: str | None,
-    baseline_path: Path | None,
-) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        type=existing_path,
+        metavar="PATH",
+        help="Python file or folder (default: the current directory).",
+    )
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMATS,
+        default="text",
+        help="Report format (default: %(default)s).",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=file_path,
+        metavar="FILE",
+        help="Write the report here instead of standard output.",
+    )
+    parser.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="Exit 1 at or above this severity (or 'never'); overrides the policy. [default: high]",
+    )
+    parser.add_argument(
+        "--policy",
+        dest="policy_path",
+        type=existing_file,
+        metavar="FILE",
+        help="Policy file; default: loadguard.toml / [tool.loadguard] in the current directory.",
+    )
+    parser.add_argument("--preset", choices=["strict", "balanced", "audit"])
+    parser.add_argument(
+        "--baseline",
+        dest="baseline_path",
+        type=existing_file,
+        metavar="FILE",
+        help="Accepted findings: report only new ones.",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     """Find unsafe model loading in Python code (default: the current directory).
 
     Flags trust_remote_code=True, diffusers custom_pipeline=, torch.hub.load with
@@ -57,13 +70,15 @@ def check_code(
     from ..policy import apply_policy, choose_policy
 
     try:
-        policy = choose_policy(policy_path, preset, fail_on, Path.cwd())
-        baseline = load_baseline(baseline_path) if baseline_path is not None else None
+        policy = choose_policy(args.policy_path, args.preset, args.fail_on, Path.cwd())
+        baseline = load_baseline(args.baseline_path) if args.baseline_path is not None else None
     except PolicyError as exc:
-        raise click.UsageError(str(exc)) from exc
-    report = check_paths(list(paths or (Path("."),)), Path.cwd())
+        raise UsageError(str(exc)) from exc
+    report = check_paths(args.paths or [Path(".")], Path.cwd())
     reports = [report]
     gate = apply_policy(policy, [r.to_result() for r in reports], baseline=baseline)
+    fmt: str = args.fmt
+    output: Path | None = args.output
     if fmt == "json":
         from ..report.json import dumps, results_to_document
 
@@ -95,4 +110,4 @@ def check_code(
         else:
             console = Console() if sys.stdout.isatty() else Console(width=140)
             print_consumer(console, gate, [r.files for r in reports])
-    sys.exit(gate.exit_code)
+    return gate.exit_code

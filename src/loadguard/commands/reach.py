@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-
-import click
+import sys
 
 from ..errors import LoadguardError
 
 FORMATS = ("text", "dot", "json")
 
 
-@click.command()
-@click.argument("target")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("--no-witness", is_flag=True, help="Text format: list nodes without witness paths.")
-def reach(target: str, fmt: str, no_witness: bool) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target", metavar="TARGET", help="Folder, archive, Hugging Face cache or hub id."
+    )
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMATS,
+        default="text",
+        help="Output format (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--no-witness",
+        action="store_true",
+        help="Text format: list nodes without witness paths.",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     """Print the reach graph of TARGET (folder, archive, HF cache or hub id).
 
     Text lists the modules and functions the load executes, each with one
@@ -27,23 +41,25 @@ def reach(target: str, fmt: str, no_witness: bool) -> None:
     from ..reach import build_reach_graph, graph_to_dict, render_dot, render_text
     from ..sources import iter_snapshots
 
+    fmt: str = args.fmt
     documents: list[dict[str, object]] = []
     try:
-        for snapshot in iter_snapshots(target):
+        for snapshot in iter_snapshots(args.target):
             plan = build_plan(snapshot, classify_all(snapshot))
             graph = build_reach_graph(snapshot, plan)
             if fmt == "json":
                 documents.append({"repo": snapshot.repo_id, "reach": graph_to_dict(graph)})
             elif fmt == "dot":
-                click.echo(_printable(render_dot(graph)), nl=False)
+                sys.stdout.write(_printable(render_dot(graph)))
             else:
-                click.echo(_printable(f"== {snapshot.repo_id} ({snapshot.location})"))
-                click.echo(_printable(render_text(graph, witnesses=not no_witness)), nl=False)
+                print(_printable(f"== {snapshot.repo_id} ({snapshot.location})"))
+                sys.stdout.write(_printable(render_text(graph, witnesses=not args.no_witness)))
     except LoadguardError as exc:
-        click.echo(f"loadguard reach: {exc}", err=True)
-        raise SystemExit(2) from exc
+        print(f"loadguard reach: {exc}", file=sys.stderr)
+        return 2
     if fmt == "json":
-        click.echo(json.dumps(documents, indent=2))  # ASCII: file names may not be UTF-8
+        print(json.dumps(documents, indent=2))  # ASCII: file names may not be UTF-8
+    return 0
 
 
 def _printable(text: str) -> str:

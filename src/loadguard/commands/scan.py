@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-import click
-
+from ..cli import UsageError, existing_file, file_path, non_negative_int
 from ..model import ScanError, ScanResult, Severity, Snapshot
 
 if TYPE_CHECKING:
@@ -20,97 +20,102 @@ MAX_AUTO_JOBS = 8  # each worker holds its own parse and analysis caches
 T = TypeVar("T")
 
 
-@click.command()
-@click.argument("targets", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of standard output.",
-)
-@click.option(
-    "--fail-on",
-    default=None,
-    help="Exit 1 when a reachable finding has at least this severity "
-    "(info, low, medium, high, critical, or 'never'); overrides the policy's fail-on. "
-    "[default: high]",
-)
-@click.option(
-    "--policy",
-    "policy_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Policy file (loadguard.toml, or pyproject.toml with [tool.loadguard]). "
-    "Default: one found in the current directory, else the 'balanced' preset.",
-)
-@click.option(
-    "--preset",
-    type=click.Choice(["strict", "balanced", "audit"]),
-    default=None,
-    help="Built-in policy: strict (CI), balanced, audit (never fails).",
-)
-@click.option(
-    "--baseline",
-    "baseline_path",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="Accepted findings (from --write-baseline): report only new ones.",
-)
-@click.option(
-    "--write-baseline",
-    "write_baseline_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Record the fingerprints of the findings shown now as accepted, then exit 0.",
-)
-@click.option(
-    "--baseline-reason",
-    default="",
-    help="Why the findings written by --write-baseline are accepted (required with it).",
-)
-@click.option(
-    "--baseline-expires",
-    default="90d",
-    show_default=True,
-    help="When entries written by --write-baseline expire: YYYY-MM-DD or a duration (90d, 12w).",
-)
-@click.option(
-    "--analyzers",
-    default=None,
-    help="Comma-separated analyzers to run (default: the built-in set).",
-)
-@click.option(
-    "--min-severity",
-    default="low",
-    show_default=True,
-    help="Hide findings below this severity in the terminal view.",
-)
-@click.option("--show-reach", is_flag=True, help="Show the reach graph with witness paths.")
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=0),
-    default=0,
-    show_default=True,
-    help="Worker processes for folders of many repositories (0: one per usable core; "
-    "1: scan in this process). A single repository is always scanned in this process.",
-)
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-def scan(
-    targets: tuple[str, ...],
-    fmt: str,
-    output: Path | None,
-    fail_on: str,
-    analyzers: str | None,
-    min_severity: str,
-    show_reach: bool,
-    jobs: int,
-    quiet: bool,
-    policy_path: Path | None,
-    preset: str | None,
-    baseline_path: Path | None,
-    write_baseline_path: Path | None,
-    baseline_reason: str,
-    baseline_expires: str,
-) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "targets",
+        nargs="+",
+        metavar="TARGET",
+        help="Folder, archive, Hugging Face cache or hub id (hf:org/name).",
+    )
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMATS,
+        default="text",
+        help="Report format (default: %(default)s).",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=file_path,
+        metavar="FILE",
+        help="Write the report here instead of standard output.",
+    )
+    parser.add_argument(
+        "--fail-on",
+        metavar="SEVERITY",
+        help="Exit 1 when a reachable finding has at least this severity "
+        "(info, low, medium, high, critical, or 'never'); overrides the policy's fail-on. "
+        "[default: high]",
+    )
+    parser.add_argument(
+        "--policy",
+        dest="policy_path",
+        type=existing_file,
+        metavar="FILE",
+        help="Policy file (loadguard.toml, or pyproject.toml with [tool.loadguard]). "
+        "Default: one found in the current directory, else the 'balanced' preset.",
+    )
+    parser.add_argument(
+        "--preset",
+        choices=["strict", "balanced", "audit"],
+        help="Built-in policy: strict (CI), balanced, audit (never fails).",
+    )
+    parser.add_argument(
+        "--baseline",
+        dest="baseline_path",
+        type=existing_file,
+        metavar="FILE",
+        help="Accepted findings (from --write-baseline): report only new ones.",
+    )
+    parser.add_argument(
+        "--write-baseline",
+        dest="write_baseline_path",
+        type=file_path,
+        metavar="FILE",
+        help="Record the fingerprints of the findings shown now as accepted, then exit 0.",
+    )
+    parser.add_argument(
+        "--baseline-reason",
+        default="",
+        metavar="TEXT",
+        help="Why the findings written by --write-baseline are accepted (required with it).",
+    )
+    parser.add_argument(
+        "--baseline-expires",
+        default="90d",
+        metavar="WHEN",
+        help="When entries written by --write-baseline expire: YYYY-MM-DD or a duration "
+        "(90d, 12w) (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--analyzers",
+        metavar="NAMES",
+        help="Comma-separated analyzers to run (default: the built-in set).",
+    )
+    parser.add_argument(
+        "--min-severity",
+        default="low",
+        metavar="SEVERITY",
+        help="Hide findings below this severity in the terminal view (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--show-reach", action="store_true", help="Show the reach graph with witness paths."
+    )
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="Worker processes for folders of many repositories (0: one per usable core; "
+        "1: scan in this process). A single repository is always scanned in this process "
+        "(default: %(default)s).",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="No progress bar.")
+
+
+def run(args: argparse.Namespace) -> int:
     """Scan folders, archives, the HF cache or hub ids (hf:org/name) for load-time code.
 
     Exit codes (docs/gate.md): 0 the policy passed, 1 a policy violation (a finding at
@@ -122,11 +127,12 @@ def scan(
     from ..policy import choose_policy
 
     try:
-        minimum = Severity.parse(min_severity)
-        policy = choose_policy(policy_path, preset, fail_on, Path.cwd())
-        baseline = _read_baseline(baseline_path) if baseline_path is not None else None
+        minimum = Severity.parse(args.min_severity)
+        policy = choose_policy(args.policy_path, args.preset, args.fail_on, Path.cwd())
+        baseline = _read_baseline(args.baseline_path) if args.baseline_path is not None else None
     except (ValueError, PolicyError) as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
+    analyzers: str | None = args.analyzers
     selected = [a.strip() for a in analyzers.split(",") if a.strip()] if analyzers else None
     results: list[ScanResult] = []
     source_errors: list[ScanError] = []
@@ -138,12 +144,16 @@ def scan(
     def remember(snapshot: Snapshot) -> None:
         facts[(snapshot.repo_id, snapshot.location)] = RepoFacts.from_snapshot(snapshot)
 
+    jobs: int = args.jobs
     if jobs == 0:
         from ..parallel import usable_cores
 
         jobs = min(usable_cores(), MAX_AUTO_JOBS)
-    items = iter_scan(list(targets), analyzers=selected, on_snapshot=remember, jobs=jobs)
-    for item in _with_progress(items, enabled=not quiet and fmt == "text" and sys.stderr.isatty()):
+    fmt: str = args.fmt
+    output: Path | None = args.output
+    items = iter_scan(args.targets, analyzers=selected, on_snapshot=remember, jobs=jobs)
+    progress = not args.quiet and fmt == "text" and sys.stderr.isatty()
+    for item in _with_progress(items, enabled=progress):
         if isinstance(item, ScanError):
             source_errors.append(item)
         else:
@@ -151,9 +161,11 @@ def scan(
     from ..policy import apply_policy
 
     gate = apply_policy(policy, results, source_errors, baseline=baseline)
-    if write_baseline_path is not None:
-        _write_baseline(gate, baseline, write_baseline_path, baseline_reason, baseline_expires)
-        return
+    if args.write_baseline_path is not None:
+        _write_baseline(
+            gate, baseline, args.write_baseline_path, args.baseline_reason, args.baseline_expires
+        )
+        return 0
     results = [repo.result for repo in gate.repos]
     if fmt == "json":
         from ..report.gate_data import gate_document
@@ -175,14 +187,14 @@ def scan(
         from ..report.gate_view import print_gate
 
         def render(console: Console) -> None:
-            print_gate(console, gate, facts, minimum=minimum, show_reach=show_reach)
+            print_gate(console, gate, facts, minimum=minimum, show_reach=args.show_reach)
 
         if output is not None:
             with output.open("w", encoding="utf-8") as handle:
                 render(Console(file=handle, width=140))
         else:
             render(Console() if sys.stdout.isatty() else Console(width=140))
-    sys.exit(gate.exit_code)
+    return gate.exit_code
 
 
 def _read_baseline(path: Path) -> Baseline:
@@ -204,9 +216,9 @@ def _write_baseline(
             gate.repos, reason=reason, expires=parse_expiry(expires, today), previous=previous
         )
     except PolicyError as exc:
-        raise click.UsageError(str(exc)) from exc
+        raise UsageError(str(exc)) from exc
     write_baseline(baseline, path)
-    click.echo(f"wrote {len(baseline.entries)} accepted finding(s) to {path}", err=True)
+    print(f"wrote {len(baseline.entries)} accepted finding(s) to {path}", file=sys.stderr)
 
 
 def _emit(text: str, output: Path | None) -> None:

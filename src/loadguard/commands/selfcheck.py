@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sys
-
-import click
+import argparse
 
 
-@click.command()
-@click.argument("targets", nargs=-1, required=True)
-def selfcheck(targets: tuple[str, ...]) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targets", nargs="+", metavar="TARGET", help="Local path.")
+
+
+def run(args: argparse.Namespace) -> int:
     """Scan TARGETS (local paths) while recording audit events; exit 1 on any violation.
 
     A violation is anything that would mean repo content ran or escaped:
@@ -20,10 +20,11 @@ def selfcheck(targets: tuple[str, ...]) -> None:
     from ..api import iter_scan
     from ..selfcheck import recording, violations
 
+    targets: list[str] = args.targets
     with recording() as events:
-        repos = sum(1 for item in iter_scan(list(targets)) if not hasattr(item, "stage"))
+        repos = sum(1 for item in iter_scan(targets) if not hasattr(item, "stage"))
     found = violations(events, targets)
     for violation in found:
-        click.echo(f"VIOLATION {violation.event}: {violation.detail}")
-    click.echo(f"scanned {repos} repositories, {len(events)} audit events, {len(found)} violations")
-    sys.exit(1 if found else 0)
+        print(f"VIOLATION {violation.event}: {violation.detail}")
+    print(f"scanned {repos} repositories, {len(events)} audit events, {len(found)} violations")
+    return 1 if found else 0

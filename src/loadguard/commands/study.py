@@ -2,51 +2,58 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import gc
-import sys
 
-import click
 from rich.console import Console
 
 from ..errors import LoadguardError
 
 
-@click.command("study")
-@click.argument("corpus")
-@click.option("--db", "db_path", default="study.duckdb", show_default=True, help="Study store.")
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "ray", "inline"]),
-    default="local",
-    show_default=True,
-    help="local: process pool; ray: Ray cluster (--address) or a local Ray; inline: this process.",
-)
-@click.option("--workers", type=int, default=None, help="Worker processes (default: all cores).")
-@click.option("--address", default=None, help="Ray cluster address (ray executor).")
-@click.option(
-    "--analyzers",
-    default=None,
-    help="Comma-separated analyzers (default: the scan's defaults).",
-)
-@click.option("--fresh", is_flag=True, help="Discard stored results (the cache is kept).")
-@click.option("--export", "export_dir", default=None, help="Also export all tables here.")
-@click.option(
-    "--export-format", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True
-)
-@click.option("--quiet", is_flag=True, help="No progress display.")
-def study(
-    corpus: str,
-    db_path: str,
-    executor: str,
-    workers: int | None,
-    address: str | None,
-    analyzers: str | None,
-    fresh: bool,
-    export_dir: str | None,
-    export_format: str,
-    quiet: bool,
-) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "corpus", metavar="CORPUS", help="Folder tree, target list, or hf-query:..."
+    )
+    parser.add_argument(
+        "--db",
+        dest="db_path",
+        default="study.duckdb",
+        metavar="FILE",
+        help="Study store (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--executor",
+        choices=["local", "ray", "inline"],
+        default="local",
+        help="local: process pool; ray: Ray cluster (--address) or a local Ray; "
+        "inline: this process (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--workers", type=int, metavar="N", help="Worker processes (default: all cores)."
+    )
+    parser.add_argument("--address", help="Ray cluster address (ray executor).")
+    parser.add_argument(
+        "--analyzers",
+        metavar="NAMES",
+        help="Comma-separated analyzers (default: the scan's defaults).",
+    )
+    parser.add_argument(
+        "--fresh", action="store_true", help="Discard stored results (the cache is kept)."
+    )
+    parser.add_argument(
+        "--export", dest="export_dir", metavar="DIR", help="Also export all tables here."
+    )
+    parser.add_argument(
+        "--export-format",
+        choices=["parquet", "csv"],
+        default="parquet",
+        help="Format of the exported tables (default: %(default)s).",
+    )
+    parser.add_argument("--quiet", action="store_true", help="No progress display.")
+
+
+def run(args: argparse.Namespace) -> int:
     """Analyse every repository of CORPUS (folder tree, target list, or hf-query:...).
 
     Resumable: rerun the same command after an interruption and only the
@@ -57,27 +64,28 @@ def study(
     from ..study.store import StudyStore
 
     console = Console(stderr=True)
+    analyzers: str | None = args.analyzers
     selected = [a.strip() for a in analyzers.split(",") if a.strip()] if analyzers else None
     try:
-        with StudyStore(db_path) as store:
-            display = contextlib.nullcontext(None) if quiet else StudyDisplay(console)
+        with StudyStore(args.db_path) as store:
+            display = contextlib.nullcontext(None) if args.quiet else StudyDisplay(console)
             with display as shown:
                 summary = run_study(
-                    corpus,
+                    args.corpus,
                     store,
                     analyzers=selected,
-                    executor=executor,
-                    workers=workers,
-                    address=address,
-                    fresh=fresh,
+                    executor=args.executor,
+                    workers=args.workers,
+                    address=args.address,
+                    fresh=args.fresh,
                     on_progress=shown.update if shown is not None else None,
                 )
-            if export_dir:
-                store.export(export_dir, export_format)
+            if args.export_dir:
+                store.export(args.export_dir, args.export_format)
             counts = store.counts()
     except LoadguardError as exc:
         console.print(f"[red]error:[/] {exc}")
-        sys.exit(2)
+        return 2
     finally:
         # pyparse freezes parsed trees out of the GC's reach; DuckDB's bindings report
         # every object still frozen at exit as a leak, so hand them back first
@@ -88,3 +96,4 @@ def study(
         f"{summary.findings} findings in {summary.seconds:.1f}s; store holds "
         + ", ".join(f"{v} {k}" for k, v in counts.items())
     )
+    return 0

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import click
-
+from ..cli import UsageError, file_path
 from ..model import Severity, Verdict
+
+if TYPE_CHECKING:
+    from ..sandbox.launcher import SandboxConfig
 
 FORMATS = ("text", "json", "html")
 
@@ -21,95 +25,120 @@ def parse_size(text: str) -> int:
     return int(cleaned)
 
 
-def sandbox_options(func: click.decorators.FC) -> click.decorators.FC:
-    """Options shared by trial and convert."""
-    options = [
-        click.option(
-            "--python",
-            "python",
-            default=sys.executable,
-            show_default="this interpreter",
-            help="Interpreter that runs the load inside the sandbox (e.g. a venv with torch).",
-        ),
-        click.option(
-            "--timeout", type=float, default=120.0, show_default=True, help="Wall-clock seconds."
-        ),
-        click.option(
-            "--memory", default="8G", show_default=True, help="Address-space limit per process."
-        ),
-        click.option(
-            "--cpu", "cpu_seconds", type=int, default=300, show_default=True, help="CPU seconds."
-        ),
-        click.option("--max-processes", type=int, default=64, show_default=True),
-        click.option(
-            "--allow-exec",
-            is_flag=True,
-            help="Let the loaded code run programs (seccomp refuses execve by default).",
-        ),
-        click.option("--no-seccomp", is_flag=True, help="Do not install the seccomp filter."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def build_config(
-    python: str,
-    timeout: float,
-    memory: str,
-    cpu_seconds: int,
-    max_processes: int,
-    allow_exec: bool,
-    no_seccomp: bool,
-) -> object:
-    from ..sandbox.launcher import SandboxConfig
-
+def byte_size(text: str) -> int:
+    """argparse type for sizes such as ``8G``."""
     try:
-        memory_bytes = parse_size(memory)
-    except ValueError as exc:
-        raise click.UsageError(f"--memory: {exc}") from exc
-    return SandboxConfig(
-        python=python,
-        timeout=timeout,
-        memory_bytes=memory_bytes,
-        cpu_seconds=cpu_seconds,
-        max_processes=max_processes,
-        allow_exec=allow_exec,
-        seccomp=not no_seccomp,
+        return parse_size(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (e.g. 512M, 8G)") from None
+
+
+def add_sandbox_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options shared by trial and convert."""
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        metavar="PATH",
+        help="Interpreter that runs the load inside the sandbox (e.g. a venv with torch) "
+        "(default: this interpreter).",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="Wall-clock seconds (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--memory",
+        type=byte_size,
+        default="8G",
+        metavar="SIZE",
+        help="Address-space limit per process (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--cpu",
+        dest="cpu_seconds",
+        type=int,
+        default=300,
+        metavar="SECONDS",
+        help="CPU seconds (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--max-processes",
+        type=int,
+        default=64,
+        metavar="N",
+        help="Process limit (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--allow-exec",
+        action="store_true",
+        help="Let the loaded code run programs (seccomp refuses execve by default).",
+    )
+    parser.add_argument(
+        "--no-seccomp", action="store_true", help="Do not install the seccomp filter."
     )
 
 
-@click.command()
-@click.argument("target")
-@sandbox_options
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--no-scan", is_flag=True, help="Skip the static scan (no confirmed/missed join).")
-@click.option("--analyzers", default=None, help="Comma-separated analyzers for the static scan.")
-@click.option(
-    "--fail-on",
-    default="high",
-    show_default=True,
-    help="Exit 1 when a run-time or reachable static finding has at least this severity "
-    "(or 'never').",
-)
-@click.option("--min-severity", default="low", show_default=True, help="Hide lower findings.")
-def trial(
-    target: str,
-    python: str,
-    timeout: float,
-    memory: str,
-    cpu_seconds: int,
-    max_processes: int,
-    allow_exec: bool,
-    no_seccomp: bool,
-    fmt: str,
-    output: Path | None,
-    no_scan: bool,
-    analyzers: str | None,
-    fail_on: str,
-    min_severity: str,
-) -> None:
+def sandbox_config(args: argparse.Namespace) -> SandboxConfig:
+    """The sandbox options of ``add_sandbox_arguments`` as a config."""
+    from ..sandbox.launcher import SandboxConfig
+
+    return SandboxConfig(
+        python=args.python,
+        timeout=args.timeout,
+        memory_bytes=args.memory,
+        cpu_seconds=args.cpu_seconds,
+        max_processes=args.max_processes,
+        allow_exec=args.allow_exec,
+        seccomp=not args.no_seccomp,
+    )
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "target", metavar="TARGET", help="Local folder, file or Hugging Face cache snapshot."
+    )
+    add_sandbox_arguments(parser)
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=FORMATS,
+        default="text",
+        help="Report format (default: %(default)s).",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=file_path,
+        metavar="FILE",
+        help="Write the report here instead of standard output.",
+    )
+    parser.add_argument(
+        "--no-scan",
+        action="store_true",
+        help="Skip the static scan (no confirmed/missed join).",
+    )
+    parser.add_argument(
+        "--analyzers", metavar="NAMES", help="Comma-separated analyzers for the static scan."
+    )
+    parser.add_argument(
+        "--fail-on",
+        default="high",
+        metavar="SEVERITY",
+        help="Exit 1 when a run-time or reachable static finding has at least this severity "
+        "(or 'never') (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--min-severity",
+        default="low",
+        metavar="SEVERITY",
+        help="Hide lower findings (default: %(default)s).",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     """Load TARGET (a local folder, file or HF cache snapshot) in the sandbox and report.
 
     The load runs in a child process with user, network, mount, PID and IPC
@@ -119,24 +148,24 @@ def trial(
     nothing at or above --fail-on, 1 findings at or above it, 2 the trial could not run.
     """
     from ..errors import SourceError
-    from ..sandbox.launcher import SandboxConfig
     from ..sandbox.trial import report_to_dict, run_trial
 
     try:
-        threshold = None if fail_on == "never" else Severity.parse(fail_on)
-        minimum = Severity.parse(min_severity)
+        threshold = None if args.fail_on == "never" else Severity.parse(args.fail_on)
+        minimum = Severity.parse(args.min_severity)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    config = build_config(
-        python, timeout, memory, cpu_seconds, max_processes, allow_exec, no_seccomp
-    )
-    assert isinstance(config, SandboxConfig)
+        raise UsageError(str(exc)) from exc
+    analyzers: str | None = args.analyzers
     selected = [a.strip() for a in analyzers.split(",") if a.strip()] if analyzers else None
     try:
-        report = run_trial(target, config=config, static=not no_scan, analyzers=selected)
+        report = run_trial(
+            args.target, config=sandbox_config(args), static=not args.no_scan, analyzers=selected
+        )
     except SourceError as exc:
-        click.echo(f"loadguard trial: {exc}", err=True)
-        sys.exit(2)
+        print(f"loadguard trial: {exc}", file=sys.stderr)
+        return 2
+    fmt: str = args.fmt
+    output: Path | None = args.output
     if fmt in ("json", "html"):
         if fmt == "json":
             from ..report.json import dumps
@@ -163,6 +192,6 @@ def trial(
                 Console() if sys.stdout.isatty() else Console(width=140), report, minimum=minimum
             )
     if report.verdict is Verdict.ERROR:
-        sys.exit(2)
+        return 2
     worst = report.max_severity()
-    sys.exit(1 if threshold is not None and worst is not None and worst >= threshold else 0)
+    return 1 if threshold is not None and worst is not None and worst >= threshold else 0

@@ -2,52 +2,59 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
-import click
+from ..cli import UsageError, directory_path, existing_file, file_path
 
 
-@click.command()
-@click.argument("paths", nargs=-1)
-@click.option(
-    "--lock",
-    "lock_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("loadguard.lock"),
-    show_default=True,
-)
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Hugging Face cache to check when no PATH is given (default: HF_HUB_CACHE).",
-)
-@click.option("--remote", is_flag=True, help="Also ask the hub whether locked revisions moved.")
-@click.option(
-    "--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True
-)
-@click.option(
-    "--signature",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Check PATH (one folder) against this model-signing signature instead of a lock.",
-)
-@click.option(
-    "--key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    default=None,
-    help="Public key (PEM) for --signature.",
-)
-def verify(
-    paths: tuple[str, ...],
-    lock_path: Path,
-    cache_dir: Path | None,
-    remote: bool,
-    signature: Path | None,
-    key: Path | None,
-    fmt: str,
-) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="Folder, Hugging Face cache or REPO_ID=PATH (default: the default cache).",
+    )
+    parser.add_argument(
+        "--lock",
+        dest="lock_path",
+        type=file_path,
+        default="loadguard.lock",
+        metavar="FILE",
+        help="Lock file (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--cache-dir",
+        type=directory_path,
+        metavar="DIR",
+        help="Hugging Face cache to check when no PATH is given (default: HF_HUB_CACHE).",
+    )
+    parser.add_argument(
+        "--remote", action="store_true", help="Also ask the hub whether locked revisions moved."
+    )
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("text", "json"),
+        default="text",
+        help="Output format (default: %(default)s).",
+    )
+    parser.add_argument(
+        "--signature",
+        type=file_path,
+        metavar="FILE",
+        help="Check PATH (one folder) against this model-signing signature instead of a lock.",
+    )
+    parser.add_argument(
+        "--key",
+        type=existing_file,
+        metavar="FILE",
+        help="Public key (PEM) for --signature.",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
     """Check local model copies against the lock: changed, missing, extra files, moved revisions.
 
     PATH is a folder, a Hugging Face cache (root or models--org--name), or
@@ -56,24 +63,25 @@ def verify(
     """
     from ..errors import LoadguardError
 
+    paths: list[str] = args.paths
+    lock_path: Path = args.lock_path
     try:
-        if signature is not None or (key is not None and len(paths) == 1):
-            _verify_signature(paths, signature, key)
-            return
+        if args.signature is not None or (args.key is not None and len(paths) == 1):
+            return _verify_signature(paths, args.signature, args.key)
         from ..provenance.lockfile import read_lock
         from ..provenance.verify import check_remote, verify_lock
 
         lock_file = read_lock(lock_path)
-        diffs = verify_lock(lock_file, paths, cache_dir=cache_dir)
-        if remote:
+        diffs = verify_lock(lock_file, paths, cache_dir=args.cache_dir)
+        if args.remote:
             diffs += check_remote(lock_file)
     except LoadguardError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from .. import RULESET_VERSION
 
     stale = sorted({m.repo_id for m in lock_file.models if m.ruleset_version != RULESET_VERSION})
-    if fmt == "json":
+    if args.fmt == "json":
         import json
         from dataclasses import asdict
 
@@ -83,32 +91,32 @@ def verify(
             "differences": [asdict(d) for d in diffs],
             "stale_verdicts": stale,
         }
-        click.echo(json.dumps(document, indent=2, sort_keys=True))
+        print(json.dumps(document, indent=2, sort_keys=True))
     else:
         for diff in diffs:
-            click.echo(str(diff))
+            print(diff)
         if stale:
-            click.echo(
+            print(
                 f"note: verdicts of {', '.join(stale)} come from another ruleset than "
                 f"{RULESET_VERSION}; run `loadguard lock` again to re-judge them",
-                err=True,
+                file=sys.stderr,
             )
         if diffs:
-            click.echo(f"{len(diffs)} difference(s) from {lock_path}", err=True)
+            print(f"{len(diffs)} difference(s) from {lock_path}", file=sys.stderr)
         else:
-            click.echo(f"ok: {len(lock_file.models)} locked model(s) match {lock_path}")
-    if diffs:
-        sys.exit(1)
+            print(f"ok: {len(lock_file.models)} locked model(s) match {lock_path}")
+    return 1 if diffs else 0
 
 
-def _verify_signature(paths: tuple[str, ...], signature: Path | None, key: Path | None) -> None:
+def _verify_signature(paths: list[str], signature: Path | None, key: Path | None) -> int:
     from ..provenance.signing import SignatureError, verify_folder_signature
 
     if len(paths) != 1 or key is None:
-        raise click.UsageError("signature checks need exactly one PATH and --key PUBLIC.pem")
+        raise UsageError("signature checks need exactly one PATH and --key PUBLIC.pem")
     try:
         verify_folder_signature(paths[0], public_key=key, signature=signature)
     except SignatureError as exc:
-        click.echo(str(exc))
-        sys.exit(1)
-    click.echo(f"ok: {paths[0]} matches its signature")
+        print(exc)
+        return 1
+    print(f"ok: {paths[0]} matches its signature")
+    return 0
