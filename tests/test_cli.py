@@ -15,6 +15,7 @@ from cli_support import run_cli
 from conftest import EXAMPLES, ROOT
 from loadguard import __version__
 from loadguard.cli import COMMANDS
+from pickle_samples import torch_like_state_dict, torch_zip
 
 MakeRepo = Callable[..., Path]
 
@@ -59,12 +60,17 @@ def test_text_view_names_entry_points(make_repo: MakeRepo) -> None:
     assert code == 0
 
 
-def _modules_after(code: str) -> set[str]:
+def _modules_after(code: str, cwd: Path | None = None) -> set[str]:
     """Module names loaded by a fresh interpreter running ``code`` (its stdout is discarded)."""
     probe = f"import sys\n{code}\nsys.stderr.write(repr(sorted(sys.modules)))"
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return set(ast.literal_eval(done.stderr.splitlines()[-1]))
 
@@ -82,6 +88,20 @@ def test_importing_the_cli_imports_neither_click_nor_commands() -> None:
     loaded = _modules_after("import loadguard.cli")
     assert "click" not in loaded
     assert not {m for m in loaded if m.startswith("loadguard.commands")}
+
+
+def test_a_weights_only_scan_imports_only_what_it_uses(tmp_path: Path) -> None:
+    # Start-up is most of the time of a pickle scan (the speed target is picklescan's
+    # whole process); each of these costs milliseconds and has no use here.
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "pytorch_model.bin").write_bytes(torch_zip(torch_like_state_dict()))
+    argv = ["scan", "-q", "--format", "json", "--analyzers", "pickle,weights", str(repo)]
+    loaded = _modules_after(f"from loadguard.cli import main\nmain({argv!r})", cwd=tmp_path)
+    unneeded = {"click", "shutil", "zipfile", "tarfile", "tomllib", "hashlib", "rich"}
+    unneeded |= {"multiprocessing", "concurrent.futures", "loadguard.reach", "loadguard.baseline"}
+    assert loaded & unneeded == set()
+    assert "loadguard.analyzers.pickle" in loaded  # the probe did scan
 
 
 def test_every_command_module_provides_the_protocol() -> None:

@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = argparse.ArgumentParser(
             prog=f"loadguard {name}",
             description=_help_text(command.run.__doc__),
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=_HelpFormatter,
             allow_abbrev=False,
         )
         command.add_arguments(parser)
@@ -106,7 +106,41 @@ def run() -> None:
         # Later flushes go to /dev/null so that shutdown does not fail a second time.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 1
+    # The exit-time collection walks every object of the run (~5 ms of a 80 ms scan);
+    # frozen objects are skipped. Teardown, atexit handlers and flushing are unchanged.
+    gc.freeze()
     sys.exit(code)
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, given its width: left to itself it imports ``shutil`` (and
+    with it zlib, bz2 and lzma, ~2.5 ms) on every start-up, since argparse builds a
+    formatter to check each argument it is given."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        if width is None:
+            width = _terminal_columns() - 2  # as argparse does
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``: $COLUMNS, else the terminal, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0 and sys.__stdout__ is not None:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (ValueError, OSError):  # not a terminal, or stdout closed
+            columns = 0
+    return columns or 80
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -117,7 +151,7 @@ def _top_parser() -> argparse.ArgumentParser:
         usage="%(prog)s [-h] [--version] COMMAND [ARG ...]",
         description="loadguard: what code runs when you load this model, and is it dangerous?",
         epilog=f"commands:\n{listing}\n\n'loadguard COMMAND -h' describes a command.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"loadguard {__version__}")
