@@ -991,7 +991,9 @@ def judge(module: str, name: str, profiles: Iterable[str] | None = None) -> Judg
     if denied is not None:
         return Judgement("denied", denied.severity, denied.cwe, denied.reason)
     leaves = name.split(".")
-    if any(rules.DANGEROUS_LEAF.match(part) for part in leaves):
+    if any(
+        rules.DANGEROUS_LEAF.match(part) or rules.has_dangerous_word(part) for part in leaves
+    ):
         return Judgement(
             "unknown-dangerous",
             Severity.HIGH,
@@ -1035,7 +1037,8 @@ def _deny_rule(module: str, name: str) -> rules.DenyRule | None:
     names = name.split(".")
     # An attribute walk (protocol 4 dotted names) reaches what a tail names: ``x.os.system``.
     for start in range(len(names) - 1 if len(names) > 1 else 0):
-        tail = names[start:]
+        # modules import their dependencies under private aliases: ``_os``, ``_sys``
+        tail = [names[start].lstrip("_") or names[start], *names[start + 1 :]]
         for cut in range(len(tail), 0, -1):
             hit = rules.DENY.get(".".join(tail[:cut]))
             if hit is not None:
