@@ -77,7 +77,9 @@ def analyze_container(
             )
             return findings, errors
         if kind in (FileKind.TORCH_ZIP, FileKind.NUMPY_ZIP, FileKind.ZIP, FileKind.KERAS):
-            findings += scan_zip(path, buf, limits=limits, seen=seen)
+            # np.load reads an .npz member as an array by its magic, whatever its name
+            sniff = kind in (FileKind.NUMPY_ZIP, FileKind.ZIP)
+            findings += scan_zip(path, buf, limits=limits, seen=seen, sniff_npy=sniff)
         elif kind is FileKind.TAR:
             findings += scan_torch_tar(path, buf, limits=limits)
         elif kind is FileKind.TORCH_LEGACY:
@@ -184,8 +186,15 @@ def _finding(
 
 
 def scan_zip(
-    path: str, buf: Any, *, limits: Limits, depth: int = 0, seen: ScansSeen | None = None
+    path: str,
+    buf: Any,
+    *,
+    limits: Limits,
+    depth: int = 0,
+    seen: ScansSeen | None = None,
+    sniff_npy: bool = False,
 ) -> list[Finding]:
+    """Findings for the pickle and ``.npy`` members (with ``sniff_npy``, any NUMPY-magic one)."""
     findings: list[Finding] = []
     try:
         members = zip_members(buf)
@@ -238,7 +247,9 @@ def scan_zip(
     for member in members:
         lower = member.name.lower()
         is_pickle = lower.endswith(PICKLE_MEMBER_SUFFIXES)
-        is_npy = lower.endswith(".npy")
+        is_npy = lower.endswith(".npy") or (
+            sniff_npy and not is_pickle and _member_head(buf, member, 6) == b"\x93NUMPY"
+        )
         if not (is_pickle or is_npy):
             continue  # tensor storages and other data are never read
         where = f"{path}!{member.name}"
@@ -352,6 +363,27 @@ def _bomb(member: Member, limits: Limits) -> str | None:
 
 class _MemberError(ValueError):
     pass
+
+
+def _member_head(buf: Any, member: Member, n: int) -> bytes:
+    """The first ``n`` bytes of a stored or deflated member (b"" when unreadable)."""
+    start = member.header_offset
+    header = bytes(buf[start : start + _LOCAL_HEADER.size])
+    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        return b""
+    fields = _LOCAL_HEADER.unpack(header)
+    data_start = start + _LOCAL_HEADER.size + fields[9] + fields[10]
+    raw = bytes(buf[data_start : data_start + min(member.compressed, 1024)])
+    if member.method == ZIP_STORED:
+        return raw[:n]
+    if member.method == ZIP_DEFLATED:
+        import zlib
+
+        try:
+            return zlib.decompressobj(-15).decompress(raw, n)
+        except zlib.error:
+            return b""
+    return b""
 
 
 def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int]:

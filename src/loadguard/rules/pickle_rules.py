@@ -291,6 +291,35 @@ NESTED_LOADERS = frozenset(
         "pandas.read_pickle",
     }
 )
+# Callables that call the callables they are given (now, or when the result is
+# used): a function passed to them counts as invoked.
+FORWARDERS = frozenset(
+    {
+        "copyreg._reconstructor",  # base.__init__(obj, state)
+        "copyreg.__newobj__",
+        "copyreg.__newobj_ex__",
+        "torch._tensor._rebuild_from_type",
+        "torch._tensor._rebuild_from_type_v2",  # func(*args)
+        "functools.partial",
+        "functools.reduce",
+        "operator.call",
+        "_operator.call",
+        "builtins.map",
+        "builtins.filter",
+        "builtins.sorted",
+        "builtins.max",
+        "builtins.min",
+        "collections.defaultdict",
+        "_frozen_importlib._call_with_frames_removed",
+    }
+)
+# A string argument that names something to fetch or open: a URL, a hub repo
+# id (``org/name``), an absolute or home path. A library class constructed with
+# one (REDUCE, INST, OBJ run ``__init__``) loads or downloads at unpickling.
+REMOTE_OR_PATH = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|/|~|\\\\|[A-Za-z]:[\\/]|[\w.-]+/[\w.-]+$)"
+)
+
 # Wrappers whose first argument becomes the loader's input stream.
 BYTES_WRAPPERS = frozenset({"io.BytesIO", "_io.BytesIO"})
 
