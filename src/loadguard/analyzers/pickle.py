@@ -1044,9 +1044,7 @@ def judge(module: str, name: str, profiles: Iterable[str] | None = None) -> Judg
     if denied is not None:
         return Judgement("denied", denied.severity, denied.cwe, denied.reason)
     leaves = name.split(".")
-    if any(
-        rules.DANGEROUS_LEAF.match(part) or rules.has_dangerous_word(part) for part in leaves
-    ):
+    if any(rules.DANGEROUS_LEAF.match(part) or rules.has_dangerous_word(part) for part in leaves):
         return Judgement(
             "unknown-dangerous",
             Severity.HIGH,

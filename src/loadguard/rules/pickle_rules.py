@@ -316,9 +316,7 @@ FORWARDERS = frozenset(
 # A string argument that names something to fetch or open: a URL, a hub repo
 # id (``org/name``), an absolute or home path. A library class constructed with
 # one (REDUCE, INST, OBJ run ``__init__``) loads or downloads at unpickling.
-REMOTE_OR_PATH = re.compile(
-    r"^(?:[a-z][a-z0-9+.-]*://|/|~|\\\\|[A-Za-z]:[\\/]|[\w.-]+/[\w.-]+$)"
-)
+REMOTE_OR_PATH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|/|~|\\\\|[A-Za-z]:[\\/]|[\w.-]+/[\w.-]+$)")
 
 # Wrappers whose first argument becomes the loader's input stream.
 BYTES_WRAPPERS = frozenset({"io.BytesIO", "_io.BytesIO"})
@@ -580,15 +578,18 @@ DANGEROUS_LEAF = re.compile(
 # ``_syscmd_file``, ``_import_dotted_name``, ``_builtin_open`` (private helpers
 # and re-exports that shell out, import or open, whatever their module).
 DANGEROUS_WORDS = frozenset(
-    "cmd syscmd command commands shell pager pipepager popen spawn spawnv spawnve "
-    "spawnvp exec execv execve execvp eval system subprocess import importer "
-    "locate open urlopen fopen unpickle unpickler deserialize marshal".split()
+    _words(
+        "cmd syscmd command commands shell pager pipepager popen spawn spawnv spawnve "
+        "spawnvp exec execv execve execvp eval system subprocess import importer "
+        "locate open urlopen fopen unpickle unpickler deserialize marshal"
+    )
 )
 
 
 def has_dangerous_word(name: str) -> bool:
     """A piece of a snake_case (private) name is a verb of the threat classes."""
     return "_" in name and not DANGEROUS_WORDS.isdisjoint(name.lower().split("_"))
+
 
 # Python-2 module names pickles still carry (``_compat_pickle`` in CPython).
 MODULE_ALIASES: dict[str, str] = {
