@@ -1123,13 +1123,13 @@ def findings_for_scans(
         verdict = judge(module, sites[0].name, profile_list)
         if verdict.category == "allowed":
             continue
-        fetched = next((s for s in sites if s.argument is not None), None)
+        fetched = next((s.argument for s in sites if s.argument is not None), None)
         if verdict.category == "class" and fetched is not None:
             verdict = Judgement(
                 "fetches",
                 Severity.HIGH,
                 (rules.CWE_DESERIALIZATION, rules.CWE_NETWORK, rules.CWE_FILE),
-                f"the class is constructed (its __init__ runs) with {fetched.argument[:120]!r}: "
+                f"the class is constructed (its __init__ runs) with {fetched[:120]!r}: "
                 "a URL, hub repository or path it may download, open or run code from",
             )
         if verdict.category == "class":
