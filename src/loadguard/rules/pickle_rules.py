@@ -271,6 +271,20 @@ DENY: dict[str, DenyRule] = {
     "torch.serialization._load": _NESTED,
     "keras.models.load_model": _NESTED,
     "keras.saving.load_model": _NESTED,
+    # Keras-internal gadgets reachable from a model config even under safe_mode
+    "keras.utils.get_file": _NET,  # downloads (and overwrites) files
+    "keras.src.utils.file_utils": _NET,
+    "tf_keras.utils.get_file": _NET,
+    "tensorflow.keras.utils.get_file": _NET,
+    "keras.layers.TorchModuleWrapper": _CODE,  # torch.load of embedded bytes
+    "keras.src.layers.TorchModuleWrapper": _CODE,
+    "keras.src.utils.torch_utils": _CODE,
+    "keras.config.enable_unsafe_deserialization": _CODE,
+    "keras.src.saving.serialization_lib.enable_unsafe_deserialization": _CODE,
+    "tensorflow.io": _FILE,
+    "tensorflow.raw_ops": _FILE,  # ReadFile, WriteFile, ...
+    "tensorflow.py_function": _CODE,
+    "tensorflow.numpy_function": _CODE,
 }
 
 # Callables that deserialize their bytes argument: the bytes are analysed as a
