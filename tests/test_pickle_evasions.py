@@ -349,3 +349,22 @@ def test_nested_bytes_payload_in_loader_argument() -> None:
     # bytes handed to pickle.loads through an allowlisted BytesIO: analysed in place
     data = proto(3) + call("pickle", "load", call("io", "BytesIO", b(ps.os_system()))) + STOP
     assert worst(data) is Severity.CRITICAL
+
+
+# --------------------------------------------------------------------------- limits
+
+_PAYLOAD = s("os") + s("system") + STACK_GLOBAL + s("true") + TUPLE1 + REDUCE + STOP
+BOMBS = {
+    # a loader has no limits: what comes after the scanner's limit still runs
+    "memo": (proto(4) + ps.NONE + b"\x94" * 2_001 + POP + _PAYLOAD, Limits(max_pickle_memo=2_000)),
+    "opcodes": (proto(2) + b"N0" * 1_000 + ps.os_system()[2:], Limits(max_pickle_opcodes=1_000)),
+    "marks": (proto(2) + MARK * 1_000_001 + b"cos\nsystem\n", Limits()),
+}
+
+
+@pytest.mark.parametrize("name", BOMBS)
+def test_imports_behind_a_limit_are_still_reported(name: str) -> None:
+    data, limits = BOMBS[name]
+    found = findings_for_scans("x.pkl", scan_pickles(data, limits=limits))
+    assert max(f.severity for f in found) >= Severity.HIGH
+    assert any(f.snippet in ("os.system", "posix.system") for f in found)

@@ -618,8 +618,11 @@ class _Machine:
                     raise _Malformed(f"stack exceeds {MAX_STACK} items (limit)", op_pos)
         except _Malformed as exc:
             error, error_offset = str(exc), exc.offset
+            if error.endswith("(limit)"):
+                self._sweep(op_pos, end)
         except RecursionError:
             error, error_offset = "values nested too deeply", op_pos
+            self._sweep(op_pos, end)
         return PickleScan(
             start=start,
             end=pos,
@@ -638,6 +641,27 @@ class _Machine:
             result_int=result if type(result) is int and error is None else None,
             joblib_arrays=self.joblib_arrays,
         )
+
+    def _sweep(self, start: int, end: int) -> None:
+        """After a limit stopped the walk: the imports spelled in the rest, by pattern.
+
+        A loader has no such limit, so a payload behind a memo or opcode bomb
+        still runs; its GLOBAL/INST lines and short-string STACK_GLOBALs are
+        recorded (not resolved through the memo, not marked invoked).
+        """
+        end = min(end, start + self.limits.max_pickle_bytes)
+        found = 0
+        for match in _SWEEP.finditer(self.buf, start, end):
+            module, name = match.group(1, 2) if match.group(1) else match.group(3, 4)
+            if match.group(3) and not _lengths_match(match):
+                continue
+            try:
+                self._global(module.decode(), name.decode(), match.start(), "swept")
+            except _Malformed:
+                return
+            found += 1
+            if found >= 1000:
+                return
 
     # ------------------------------------------------------------------ helpers
 
@@ -871,6 +895,20 @@ def scan_payload(
 
 
 LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+
+
+_SWEEP = re.compile(
+    rb"[ci]([A-Za-z_][\w.]{0,200})\n([A-Za-z_][\w.]{0,200})\n"
+    rb"|\x8c[\x01-\xc8]([A-Za-z_][\w.]{0,199})\x94?\x8c[\x01-\xc8]([A-Za-z_][\w.]{0,199})\x94?\x93"
+)
+
+
+def _lengths_match(match: re.Match[bytes]) -> bool:
+    """A swept STACK_GLOBAL: the SHORT_BINUNICODE length bytes fit the names."""
+    text = match.group(0)
+    first = text[1]
+    second_at = 2 + first + (1 if text[2 + first] == 0x94 else 0)
+    return first == len(match.group(3)) and text[second_at + 1] == len(match.group(4))
 
 
 def _forwarded(args: Any, via: str) -> None:
