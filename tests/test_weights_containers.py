@@ -379,3 +379,14 @@ def test_weight_files_are_not_hashed_just_to_key_the_cache(
     result = scan_snapshot(snapshot_from_folder(root), analyzers=["pickle"], cache=MemoryCache())
     assert worst(result.findings) is Severity.CRITICAL
     assert "pytorch_model.bin" not in hashed
+
+
+def test_local_header_name_lies_do_not_hide_a_member(tmp_path: Path) -> None:
+    # PyTorch's reader finds members by the central directory and never compares
+    # the local header's name: the payload loads, so it must be scanned.
+    data = ps.torch_zip(ps.os_system())
+    at = data.find(b"archive/data.pkl")  # the local header comes first
+    data = data[:at] + b"archive/data.pkX" + data[at + len(b"archive/data.pkl") :]
+    found = scan(tmp_path, "lying.pt", data)
+    assert any(f.rule_id == RULE_DENIED_CALL and f.severity is Severity.CRITICAL for f in found)
+    assert any(f.rule_id == RULE_ZIP_MALFORMED and f.snippet == "local-name" for f in found)

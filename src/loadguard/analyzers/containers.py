@@ -261,6 +261,19 @@ def scan_zip(
                 _finding(RULE_ZIP_BOMB, where, bomb, Severity.MEDIUM, (CWE_BOMB,), snippet="ratio")
             )
             continue
+        mismatch = local_name_mismatch(buf, member)
+        if mismatch is not None:
+            findings.append(
+                _finding(
+                    RULE_ZIP_MALFORMED,
+                    where,
+                    f"zip member names disagree: {mismatch}; zip readers differ on which "
+                    "to trust, scanned by the directory's name (as PyTorch reads it)",
+                    Severity.MEDIUM,
+                    ("CWE-20", "CWE-436"),
+                    snippet="local-name",
+                )
+            )
         try:
             data, lo, hi = member_data(buf, member, limits)
         except _MemberError as exc:
@@ -386,11 +399,30 @@ def _member_head(buf: Any, member: Member, n: int) -> bytes:
     return b""
 
 
+def local_name_mismatch(buf: Any, member: Member) -> str | None:
+    """How the member's local header name disagrees with the directory's, if it does."""
+    start = member.header_offset
+    header = bytes(buf[start : start + _LOCAL_HEADER.size])
+    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        return None  # member_data reports the missing header
+    name_len = _LOCAL_HEADER.unpack(header)[9]
+    local_name = bytes(buf[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + name_len])
+    if member.name in (
+        local_name.decode("utf-8", "replace"),
+        local_name.decode("cp437", "replace"),
+    ):
+        return None
+    return f"local header names {local_name[:80]!r}, the directory names {member.name!r}"
+
+
 def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int]:
     """(buffer, start, end) of a member's bytes: a view into ``buf`` when stored.
 
     The local header is read directly (as PyTorch's reader does), so flag-bit
-    tricks that make ``zipfile`` refuse a member do not hide it.
+    tricks that make ``zipfile`` refuse a member do not hide it, and its name
+    is not trusted: readers find members by the central directory (PyTorch's
+    reader never compares the local name), so a disagreeing local name does
+    not hide the data either (``local_name_mismatch`` reports it).
     """
     start = member.header_offset
     header = bytes(buf[start : start + _LOCAL_HEADER.size])
@@ -399,14 +431,6 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
     fields = _LOCAL_HEADER.unpack(header)
     name_len, extra_len = fields[9], fields[10]
     data_start = start + _LOCAL_HEADER.size + name_len + extra_len
-    local_name = bytes(buf[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + name_len])
-    if (
-        local_name.decode("utf-8", "replace") != member.name
-        and local_name.decode("cp437", "replace") != member.name
-    ):
-        raise _MemberError(
-            f"local header names {local_name[:80]!r}, the directory names {member.name!r}"
-        )
     data_end = data_start + member.compressed
     if data_end > len(buf):
         raise _MemberError("member data runs past the end of the file (truncated)")
