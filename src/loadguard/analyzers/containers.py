@@ -257,10 +257,11 @@ def scan_zip(
             seen(member.name, ())  # replaced below once the member is read
         bomb = _bomb(member, limits)
         if bomb is not None:
+            # a loader inflates it anyway: the first max_pickle_bytes are still read
+            bomb = bomb.replace("; not read", "; its first bytes were scanned")
             findings.append(
                 _finding(RULE_ZIP_BOMB, where, bomb, Severity.MEDIUM, (CWE_BOMB,), snippet="ratio")
             )
-            continue
         mismatch = local_name_mismatch(buf, member)
         if mismatch is not None:
             findings.append(
@@ -275,7 +276,7 @@ def scan_zip(
                 )
             )
         try:
-            data, lo, hi = member_data(buf, member, limits)
+            data, lo, hi = member_data(buf, member, limits, partial=bomb is not None)
         except _MemberError as exc:
             findings.append(
                 _finding(
@@ -415,14 +416,18 @@ def local_name_mismatch(buf: Any, member: Member) -> str | None:
     return f"local header names {local_name[:80]!r}, the directory names {member.name!r}"
 
 
-def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int]:
+def member_data(
+    buf: Any, member: Member, limits: Limits, *, partial: bool = False
+) -> tuple[Any, int, int]:
     """(buffer, start, end) of a member's bytes: a view into ``buf`` when stored.
 
     The local header is read directly (as PyTorch's reader does), so flag-bit
     tricks that make ``zipfile`` refuse a member do not hide it, and its name
     is not trusted: readers find members by the central directory (PyTorch's
     reader never compares the local name), so a disagreeing local name does
-    not hide the data either (``local_name_mismatch`` reports it).
+    not hide the data either (``local_name_mismatch`` reports it). With
+    ``partial``, a deflated member larger than ``max_pickle_bytes`` yields its
+    first ``max_pickle_bytes`` instead of an error.
     """
     start = member.header_offset
     header = bytes(buf[start : start + _LOCAL_HEADER.size])
@@ -442,7 +447,7 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
         import zlib
 
         inflater = zlib.decompressobj(-15)
-        cap = min(member.size, limits.max_pickle_bytes)
+        cap = limits.max_pickle_bytes if partial else min(member.size, limits.max_pickle_bytes)
         out = bytearray()
         pos = data_start
         try:
@@ -455,7 +460,9 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
         except zlib.error as exc:
             raise _MemberError(f"deflate data is corrupt: {exc}") from None
         if len(out) > cap:
-            raise _MemberError(f"member inflates past {cap} bytes (limit)")
+            if not partial:
+                raise _MemberError(f"member inflates past {cap} bytes (limit)")
+            del out[cap:]
         data = bytes(out)
         return data, 0, len(data)
     # bzip2/lzma members: let zipfile decode them, bounded.
