@@ -308,10 +308,12 @@ def scan_zip_bytes(data: bytes, *, limits: Limits, depth: int) -> tuple[PickleSc
     except (ValueError, struct.error) as exc:
         return (PickleScan(0, 0, 0, 0, error=f"nested zip unreadable: {exc}", error_offset=0),)
     for member in members[: limits.max_archive_members]:
-        if not member.name.lower().endswith(PICKLE_MEMBER_SUFFIXES) or _bomb(member, limits):
+        if not member.name.lower().endswith(PICKLE_MEMBER_SUFFIXES):
             continue
-        try:
-            buf, lo, hi = member_data(data, member, limits)
+        try:  # a bomb is read up to the cap, as in scan_zip
+            buf, lo, hi = member_data(
+                data, member, limits, partial=_bomb(member, limits) is not None
+            )
         except _MemberError as exc:
             scans.append(PickleScan(0, 0, 0, 0, error=str(exc), error_offset=member.header_offset))
             continue
