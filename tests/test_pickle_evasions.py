@@ -341,8 +341,23 @@ def test_trial_walk_keeps_other_files_out(name: str, data: bytes, kind: FileKind
 
 
 def test_npz_members_without_magic_are_not_read(tmp_path: Path) -> None:
-    data = _npz({"notes": b"\x80\x02cos\nsystem\n", "a.npy": ps.npy("<f4", b"\x00" * 4)})
+    data = _npz({"notes": b"cos\nsystem\n(S'x'\ntR.", "a.npy": ps.npy("<f4", b"\x00" * 4)})
     assert scan_file(tmp_path, "m.npz", data) == []
+
+
+@pytest.mark.parametrize("member", ["archive/data/9", "archive/extra", "model/weights"])
+def test_pickles_staged_in_other_zip_members_are_reported(tmp_path: Path, member: str) -> None:
+    # torch.load never unpickles them; loader code in the repository can
+    data = ps.torch_zip(ps.torch_like_state_dict(), extra={member: ps.os_system()})
+    found = scan_file(tmp_path, "m.pt", data)
+    assert top(found) is Severity.CRITICAL
+    assert all("not named as a pickle" in f.message for f in found if f.severity > Severity.LOW)
+
+
+def test_tensor_bytes_that_start_like_a_pickle_are_not_reported(tmp_path: Path) -> None:
+    storage = b"\x80\x02" + bytes(range(256)) * 8  # PROTO, then an invalid opcode
+    data = ps.torch_zip(ps.torch_like_state_dict(), extra={"archive/data/7": storage})
+    assert top(scan_file(tmp_path, "m.pt", data)) < Severity.MEDIUM
 
 
 def test_nested_bytes_payload_in_loader_argument() -> None:

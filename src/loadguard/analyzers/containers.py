@@ -16,6 +16,7 @@ import dataclasses
 import io
 import mmap
 import os
+import re
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from .pickle import (
     PickleScan,
     findings_for_scans,
     joblib_hidden_findings,
+    reads_as_pickle,
     scan_pickle,
     scan_pickles,
 )
@@ -247,10 +249,11 @@ def scan_zip(
     for member in members:
         lower = member.name.lower()
         is_pickle = lower.endswith(PICKLE_MEMBER_SUFFIXES)
-        is_npy = lower.endswith(".npy") or (
-            sniff_npy and not is_pickle and _member_head(buf, member, 6) == b"\x93NUMPY"
-        )
+        head = b"" if is_pickle or lower.endswith(".npy") else _member_head(buf, member, 6)
+        is_npy = lower.endswith(".npy") or (sniff_npy and head == b"\x93NUMPY")
         if not (is_pickle or is_npy):
+            if _PROTO_HEAD.match(head):
+                findings += _hidden_pickle(path, buf, member, limits, depth)
             continue  # tensor storages and other data are never read
         where = f"{path}!{member.name}"
         if seen is not None and is_pickle:
@@ -298,6 +301,33 @@ def scan_zip(
             member_findings = findings_for_scans(where, scans)
         findings += [_shift(f, lo) for f in member_findings]
     return findings
+
+
+_PROTO_HEAD = re.compile(rb"\x80[\x02-\x05]")
+HIDDEN_MEMBER_BYTES = 16 * MiB
+
+
+def _hidden_pickle(
+    path: str, buf: Any, member: Member, limits: Limits, depth: int
+) -> list[Finding]:
+    """A member not named as a pickle that starts like one: staged for custom loader code.
+
+    torch.load and np.load never unpickle it; a loader in the repository can.
+    Reported only when it reads as a pickle (tensor bytes that merely start with
+    PROTO stop at their first invalid opcode and name nothing).
+    """
+    if member.size > HIDDEN_MEMBER_BYTES or _bomb(member, limits) is not None:
+        return []
+    try:
+        data, lo, hi = member_data(buf, member, limits)
+    except _MemberError:
+        return []
+    scans = scan_pickles(data, lo, hi, limits=limits, depth=depth)
+    if not scans or not reads_as_pickle(scans[0]) or not scans[0].imports:
+        return []
+    context = "zip member not named as a pickle (torch.load does not read it; repo code may): "
+    found = findings_for_scans(f"{path}!{member.name}", scans, context=context)
+    return [_shift(f, lo) for f in found]
 
 
 def scan_zip_bytes(data: bytes, *, limits: Limits, depth: int) -> tuple[PickleScan, ...]:

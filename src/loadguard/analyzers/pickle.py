@@ -251,7 +251,7 @@ def scan_pickles(
     while pos < stop:
         scan = scan_pickle(buf, pos, stop, limits=limits, depth=depth, joblib=joblib)
         headed = buf[pos] == 0x80 and pos + 1 < stop and buf[pos + 1] <= 5
-        if scans and count is None and not headed and not _reads_as_pickle(scan):
+        if scans and count is None and not headed and not reads_as_pickle(scan):
             break  # trailing data, not a pickle
         scans.append(scan)
         if scan.error is not None or scan.end <= pos:
@@ -262,7 +262,7 @@ def scan_pickles(
     return tuple(scans)
 
 
-def _reads_as_pickle(scan: PickleScan) -> bool:
+def reads_as_pickle(scan: PickleScan) -> bool:
     """A headerless trial walk found a pickle: it ends at STOP or names real imports."""
     if scan.error is None:
         return True

@@ -585,7 +585,7 @@ DANGEROUS_LEAF = re.compile(
     r"download\w*|fetch\w*|install\w*|main|start_new_thread|create_connection|"
     r"get_type_hints|_eval_type|_create_fn|__subclasses__|__globals__|__builtins__|"
     r"__code__|__reduce__|__reduce_ex__|__getattribute__|__class__|__base__|__bases__|"
-    r"__mro__|__dict__|__self__|__func__|__init_subclass__|"
+    r"__mro__|__dict__|__self__|__func__|__init_subclass__|__setattr__|__delattr__|__setitem__|"
     # classes whose constructor runs a program, loads native code or imports files
     r"Popen|CDLL|PyDLL|WinDLL|OleDLL|LibraryLoader|InteractiveInterpreter|InteractiveConsole|"
     r"SourceFileLoader|SourcelessFileLoader|ExtensionFileLoader|PackageImporter|"
