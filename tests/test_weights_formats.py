@@ -291,3 +291,11 @@ def test_keras_module_prefix_is_not_a_package() -> None:
     activation = {"module": "keras.activations", "class_name": "function", "config": "relu"}
     layer = {"module": "keras.layers", "class_name": "Dense", "config": {"activation": activation}}
     assert keras_zip_findings("m.keras", ps.keras_zip(_sequential(layer)), Limits()) == []
+
+
+def test_gguf_repeated_template_key_is_read_in_every_copy() -> None:
+    evil = "{{ cycler.__init__.__globals__ }}"
+    data = ps.gguf({"tokenizer.chat_template": evil, "tokenizer.chat_templatX": "{{ 1 }}"})
+    data = data.replace(b"tokenizer.chat_templatX", b"tokenizer.chat_template")
+    got = gguf_findings("m.gguf", data)
+    assert max(f.severity for f in got) is Severity.HIGH

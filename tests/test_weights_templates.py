@@ -145,3 +145,14 @@ def test_unterminated_tags_are_read_in_linear_time(text: str) -> None:
     began = time.perf_counter()
     template_findings("t.jinja", TemplateSource("t", text, 1))
     assert time.perf_counter() - began < 2.0
+
+
+def test_a_repeated_chat_template_key_is_read_in_every_copy() -> None:
+    # json keeps the last copy; parsers that keep the first render the payload
+    data = (
+        b'{"chat_template": "{{ cycler.__init__.__globals__ }}",'
+        b' "chat_template": "{{ messages[0].content }}"}'
+    )
+    texts = [source.text for source in templates_in_json(data)]
+    assert "{{ cycler.__init__.__globals__ }}" in texts
+    assert "{{ messages[0].content }}" in texts

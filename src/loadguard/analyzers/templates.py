@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanError, Severity
 from .base import AnalysisContext, AnalyzerOutput
@@ -177,18 +177,26 @@ def _tag_problems(tag: str) -> Iterator[tuple[str, Severity, str, str]]:
 
 def templates_in_json(data: bytes) -> list[TemplateSource]:
     """``chat_template`` from tokenizer_config.json / chat_template.json (string or list)."""
-    doc = json.loads(data)
+    repeated: list[Any] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        # a repeated key: json keeps the last copy, other parsers the first; read all
+        repeated.extend(value for key, value in items if key == "chat_template")
+        return dict(items)
+
+    doc = json.loads(data, object_pairs_hook=pairs)
     if not isinstance(doc, dict):
         return []
-    value = doc.get("chat_template")
+    values = [doc.get("chat_template")] + [v for v in repeated if v is not doc.get("chat_template")]
     out: list[TemplateSource] = []
-    if isinstance(value, str):
-        out.append(TemplateSource("chat_template", value, None))
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and isinstance(item.get("template"), str):
-                name = str(item.get("name", "default"))
-                out.append(TemplateSource(f"chat_template.{name}", item["template"], None))
+    for value in values:
+        if isinstance(value, str):
+            out.append(TemplateSource("chat_template", value, None))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and isinstance(item.get("template"), str):
+                    name = str(item.get("name", "default"))
+                    out.append(TemplateSource(f"chat_template.{name}", item["template"], None))
     return out
 
 

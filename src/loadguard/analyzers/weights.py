@@ -349,6 +349,8 @@ def read_gguf_metadata(
         kind = r.u32()
         got = value(kind, key.startswith(keep))
         if got is not None and key.startswith(keep):
+            while key in out:  # a repeated key: readers differ on which copy wins, keep all
+                key += "#dup"
             out[key] = got
     return out
 
