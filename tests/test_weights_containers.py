@@ -103,12 +103,13 @@ def test_traversal_and_duplicate_members(tmp_path: Path) -> None:
     )
 
 
-def test_zip_bomb_member_is_not_inflated(tmp_path: Path) -> None:
+def test_zip_bomb_member_is_reported_and_inflated_only_up_to_the_cap(tmp_path: Path) -> None:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("archive/data.pkl", b"\x80\x02N" + b"0" * 5_000_000 + b".")
-    got = scan(tmp_path, "bomb.pt", out.getvalue())
-    assert [f.rule_id for f in got] == [RULE_ZIP_BOMB]
+    got = scan(tmp_path, "bomb.pt", out.getvalue(), Limits(max_pickle_bytes=1 << 20))
+    # the ratio is reported; the first max_pickle_bytes are read (a loader reads it all)
+    assert [f.rule_id for f in got] == [RULE_ZIP_BOMB, RULE_MALFORMED]
 
 
 def test_declared_size_beyond_limit(tmp_path: Path) -> None:
@@ -379,3 +380,26 @@ def test_weight_files_are_not_hashed_just_to_key_the_cache(
     result = scan_snapshot(snapshot_from_folder(root), analyzers=["pickle"], cache=MemoryCache())
     assert worst(result.findings) is Severity.CRITICAL
     assert "pytorch_model.bin" not in hashed
+
+
+def test_local_header_name_lies_do_not_hide_a_member(tmp_path: Path) -> None:
+    # PyTorch's reader finds members by the central directory and never compares
+    # the local header's name: the payload loads, so it must be scanned.
+    data = ps.torch_zip(ps.os_system())
+    at = data.find(b"archive/data.pkl")  # the local header comes first
+    data = data[:at] + b"archive/data.pkX" + data[at + len(b"archive/data.pkl") :]
+    found = scan(tmp_path, "lying.pt", data)
+    assert any(f.rule_id == RULE_DENIED_CALL and f.severity is Severity.CRITICAL for f in found)
+    assert any(f.rule_id == RULE_ZIP_MALFORMED and f.snippet == "local-name" for f in found)
+
+
+def test_a_ratio_bomb_pickle_member_is_still_scanned(tmp_path: Path) -> None:
+    # torch.load inflates a highly compressible data.pkl without complaint
+    padded = ps.proto(2) + b"N0" * 1_000_000 + ps.os_system()[2:]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
+        zf.writestr("archive/data.pkl", padded)
+        zf.writestr("archive/version", "3\n")
+    found = scan(tmp_path, "bomb.pt", out.getvalue())
+    assert any(f.rule_id == RULE_ZIP_BOMB for f in found)
+    assert any(f.rule_id == RULE_DENIED_CALL and f.severity is Severity.CRITICAL for f in found)

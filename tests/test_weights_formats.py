@@ -256,3 +256,46 @@ def test_h5_model_config_found_without_h5py() -> None:
     assert [f.rule_id for f in got] == [RULE_KERAS_LAMBDA]
     assert got[0].severity is Severity.CRITICAL
     assert h5_findings("w.h5", b"\x89HDF\r\n\x1a\n" + b"\x00" * 100) == []
+
+
+def _sequential(layer: dict[str, object]) -> dict[str, object]:
+    return {"module": "keras", "class_name": "Sequential", "config": {"layers": [layer]}}
+
+
+KERAS_EVASIONS = {
+    # a serialized function names its module and, in config, the function
+    "function-eval": {"module": "builtins", "class_name": "function", "config": "eval"},
+    # Keras' own gadgets pass safe_mode's "keras modules only" check
+    "get-file": {"module": "keras.utils", "class_name": "function", "config": "get_file"},
+    "torch-module-wrapper": {"module": "keras.layers", "class_name": "TorchModuleWrapper"},
+    "tf-write-file": {"module": "tensorflow.raw_ops", "class_name": "function", "config": "X"},
+    # Keras 3 serializes python lambdas as __lambda__ with base64 bytecode
+    "python-lambda": {
+        "module": "keras.layers",
+        "class_name": "Dense",
+        "config": {"activation": {"class_name": "__lambda__", "config": {"code": "4wAAAA=="}}},
+    },
+}
+
+
+@pytest.mark.parametrize("layer", KERAS_EVASIONS.values(), ids=KERAS_EVASIONS.keys())
+def test_keras_config_evasions_are_high(layer: dict[str, object]) -> None:
+    got = keras_zip_findings("m.keras", ps.keras_zip(_sequential(layer)), Limits())
+    assert max(f.severity for f in got) >= Severity.HIGH
+
+
+def test_keras_module_prefix_is_not_a_package() -> None:
+    layer = {"module": "keras_extras.layers", "class_name": "Dense"}
+    got = keras_zip_findings("m.keras", ps.keras_zip(_sequential(layer)), Limits())
+    assert [f.rule_id for f in got] == [RULE_KERAS_MODULE]
+    activation = {"module": "keras.activations", "class_name": "function", "config": "relu"}
+    layer = {"module": "keras.layers", "class_name": "Dense", "config": {"activation": activation}}
+    assert keras_zip_findings("m.keras", ps.keras_zip(_sequential(layer)), Limits()) == []
+
+
+def test_gguf_repeated_template_key_is_read_in_every_copy() -> None:
+    evil = "{{ cycler.__init__.__globals__ }}"
+    data = ps.gguf({"tokenizer.chat_template": evil, "tokenizer.chat_templatX": "{{ 1 }}"})
+    data = data.replace(b"tokenizer.chat_templatX", b"tokenizer.chat_template")
+    got = gguf_findings("m.gguf", data)
+    assert max(f.severity for f in got) is Severity.HIGH

@@ -121,3 +121,15 @@ def test_directory_pointing_past_the_end_is_reported_not_raised() -> None:
     finally:
         containers.READ_WHOLE_BYTES = saved
     assert any(getattr(f, "rule_id", "").startswith("LG-ZIP") for f in findings)
+
+
+def test_remote_npz_member_without_npy_name_is_read_by_its_magic() -> None:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("weights", ps.npy("<f4", b"\x00" * TENSORS))  # numeric: never read
+        zf.writestr("arr_1", ps.npy("|O", ps.os_system()))
+    data = out.getvalue()
+    assert len(data) > READ_WHOLE_BYTES
+    findings, errors, stream = _scan(data, FileKind.ZIP)
+    assert not errors and _critical(findings)
+    assert stream.served < 8 * MiB

@@ -102,3 +102,57 @@ def test_engine_runs_templates_on_repo_files(tmp_path: Path) -> None:
     paths = {f.location.path for f in result.findings if f.analyzer == "templates"}
     assert paths == {"additional_chat_templates/tools.jinja"}
     assert any(e.path == "chat_template.json" and e.kind == "parse" for e in result.errors)
+
+
+# Evasions: a closing delimiter hidden in a string, dunder names built from
+# pieces, characters from numbers, subscripts computed on a global handle.
+TEMPLATE_EVASIONS = {
+    "close-in-string": "{{ '}}' ~ lipsum.__globals__ }}",
+    "close-in-block-string": "{% set x = '%}' ~ cycler.__init__ %}",
+    "concat-pieces": "{% set x = '__glo' ~ 'bals__' %}{{ lipsum[x] }}",
+    "percent-c": "{% set u = '%c%c' % (95, 95) %}{{ lipsum[u ~ 'globals' ~ u] }}",
+    "joined-list": "{% set n = ['_','_','globals','_','_']|join %}{{ lipsum[n] }}",
+    "long-u-escape": "{{ lipsum['\\U0000005f\\U0000005fglobals\\U0000005f\\U0000005f'] }}",
+    "reversed": "{{ lipsum[('__slabolg'|reverse) ~ '__'] }}",
+    "replaced": "{{ lipsum['XXglobalsXX'|replace('X', '_')] }}",
+    "dict-keys": "{{ lipsum[(dict(__globals__=1)|list)[0]] }}",
+}
+
+
+@pytest.mark.parametrize("text", TEMPLATE_EVASIONS.values(), ids=TEMPLATE_EVASIONS.keys())
+def test_template_evasions_are_high(text: str) -> None:
+    found = template_findings("t.jinja", TemplateSource("t", text, 1))
+    assert max(f.severity for f in found) is Severity.HIGH
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "{{ name|replace(' ', '_') }}",
+        "{% for k in props %}{{ props[k] }}{% endfor %}",
+        "{{ strftime_now('%c') }}{{ '%d items'|format(3) }}",
+        "{{ '{{ not a tag }}' }} {% set s = '%}' %}{{ s }}",
+    ],
+)
+def test_ordinary_template_idioms_stay_quiet(text: str) -> None:
+    assert rules(text) == set()
+
+
+@pytest.mark.parametrize("text", ["{{ '" * 20_000, '{% "' * 20_000, "{{ " * 50_000])
+def test_unterminated_tags_are_read_in_linear_time(text: str) -> None:
+    import time
+
+    began = time.perf_counter()
+    template_findings("t.jinja", TemplateSource("t", text, 1))
+    assert time.perf_counter() - began < 2.0
+
+
+def test_a_repeated_chat_template_key_is_read_in_every_copy() -> None:
+    # json keeps the last copy; parsers that keep the first render the payload
+    data = (
+        b'{"chat_template": "{{ cycler.__init__.__globals__ }}",'
+        b' "chat_template": "{{ messages[0].content }}"}'
+    )
+    texts = [source.text for source in templates_in_json(data)]
+    assert "{{ cycler.__init__.__globals__ }}" in texts
+    assert "{{ messages[0].content }}" in texts

@@ -84,14 +84,21 @@ def classify_bytes(path: str, head: bytes, size: int) -> FileKind:
     if suffix == ".joblib" and head.startswith((b"\x5d\x00\x00", b"\x04\x22\x4d\x18")):
         return FileKind.JOBLIB  # joblib's lzma (alone format) / lz4 compression
     if head[:3] in (b"\x1f\x8b\x08", b"BZh") or head.startswith(b"\xfd7zXZ\x00"):
-        # compressed streams: tarballs, joblib compressed pickles, legacy archives
-        return FileKind.JOBLIB if suffix == ".joblib" else FileKind.TAR
+        # compressed streams: tarballs, joblib compressed pickles, legacy archives.
+        # joblib.load sniffs the compression whatever the name; pandas.read_pickle
+        # infers it from ``.pkl.gz`` & co: a pickle name means a compressed pickle.
+        return FileKind.JOBLIB if _compressed_pickle_name(path) else FileKind.TAR
+    if _compressed_pickle_name(path) and head.startswith(COMPRESSED_PICKLE_MAGICS):
+        return FileKind.JOBLIB  # zlib, lzma (alone) or lz4: joblib's other compressors
     if suffix == ".onnx":
         return FileKind.ONNX
     if path.rsplit("/", 1)[-1] == "saved_model.pb":
         return FileKind.TF_SAVEDMODEL
     if suffix in (".safetensors",):
         return FileKind.BINARY  # named safetensors, but not one: the analyzer says why
+    if _parses_as_pickle(head, needs_import=suffix not in PICKLE_SUFFIXES):
+        # protocol 0/1 binary pickles have no header; pickle.load reads any name
+        return FileKind.PICKLE
     if b"\x00" in head:
         return FileKind.BINARY
     try:
@@ -147,6 +154,50 @@ def _zip_subtype(stream: BinaryIO, suffix: str, size: int) -> FileKind:
     if names and all(n.endswith(".npy") for n in names):
         return FileKind.NUMPY_ZIP
     return FileKind.ZIP
+
+
+# Names pandas.read_pickle decompresses by suffix (``compression="infer"``).
+COMPRESSION_SUFFIXES = frozenset({".gz", ".bz2", ".xz", ".lzma", ".lz4", ".zst", ".z"})
+# joblib's zlib, lzma (alone format) and lz4 prefixes.
+COMPRESSED_PICKLE_MAGICS = (
+    b"\x78\x01",
+    b"\x78\x5e",
+    b"\x78\x9c",
+    b"\x78\xda",
+    b"\x5d\x00\x00",
+    b"\x04\x22\x4d\x18",
+)
+
+
+def _compressed_pickle_name(path: str) -> bool:
+    """``x.joblib``, ``x.pkl``, ``x.pkl.gz``: a name a pickle loader decompresses."""
+    suffix = suffix_of(path)
+    if suffix in PICKLE_SUFFIXES:
+        return True
+    return suffix in COMPRESSION_SUFFIXES and suffix_of(path[: -len(suffix)]) in PICKLE_SUFFIXES
+
+
+# Opcodes a pickle can start with (they push onto an empty stack).
+_PICKLE_FIRST = frozenset(b"(c}])NILFSVUTXBCKJMGP\x80\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x95\x96")
+
+
+def _parses_as_pickle(head: bytes, *, needs_import: bool) -> bool:
+    """The head reads as pickle opcodes up to where it was cut (trial walk, never loaded).
+
+    With ``needs_import`` (names that do not say pickle) it must also import
+    something: raw data rarely parses, and never names a callable.
+    """
+    if not head or head[0] not in _PICKLE_FIRST:
+        return False
+    from .analyzers.pickle import ran_out_of_data, scan_pickle
+
+    scan = scan_pickle(head)
+    if scan.error is None:
+        return bool(scan.imports) or not needs_import
+    if not ran_out_of_data(scan):
+        return False
+    # cut short: a name that says pickle is enough; others must fill the sniffed head
+    return not needs_import or (bool(scan.imports) and len(head) >= SNIFF_BYTES)
 
 
 def _looks_binary_magic(head: bytes) -> bool:

@@ -16,6 +16,7 @@ import dataclasses
 import io
 import mmap
 import os
+import re
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -31,6 +32,7 @@ from .pickle import (
     PickleScan,
     findings_for_scans,
     joblib_hidden_findings,
+    reads_as_pickle,
     scan_pickle,
     scan_pickles,
 )
@@ -77,7 +79,9 @@ def analyze_container(
             )
             return findings, errors
         if kind in (FileKind.TORCH_ZIP, FileKind.NUMPY_ZIP, FileKind.ZIP, FileKind.KERAS):
-            findings += scan_zip(path, buf, limits=limits, seen=seen)
+            # np.load reads an .npz member as an array by its magic, whatever its name
+            sniff = kind in (FileKind.NUMPY_ZIP, FileKind.ZIP)
+            findings += scan_zip(path, buf, limits=limits, seen=seen, sniff_npy=sniff)
         elif kind is FileKind.TAR:
             findings += scan_torch_tar(path, buf, limits=limits)
         elif kind is FileKind.TORCH_LEGACY:
@@ -184,8 +188,15 @@ def _finding(
 
 
 def scan_zip(
-    path: str, buf: Any, *, limits: Limits, depth: int = 0, seen: ScansSeen | None = None
+    path: str,
+    buf: Any,
+    *,
+    limits: Limits,
+    depth: int = 0,
+    seen: ScansSeen | None = None,
+    sniff_npy: bool = False,
 ) -> list[Finding]:
+    """Findings for the pickle and ``.npy`` members (with ``sniff_npy``, any NUMPY-magic one)."""
     findings: list[Finding] = []
     try:
         members = zip_members(buf)
@@ -238,20 +249,37 @@ def scan_zip(
     for member in members:
         lower = member.name.lower()
         is_pickle = lower.endswith(PICKLE_MEMBER_SUFFIXES)
-        is_npy = lower.endswith(".npy")
+        head = b"" if is_pickle or lower.endswith(".npy") else _member_head(buf, member, 6)
+        is_npy = lower.endswith(".npy") or (sniff_npy and head == b"\x93NUMPY")
         if not (is_pickle or is_npy):
+            if _PROTO_HEAD.match(head):
+                findings += _hidden_pickle(path, buf, member, limits, depth)
             continue  # tensor storages and other data are never read
         where = f"{path}!{member.name}"
         if seen is not None and is_pickle:
             seen(member.name, ())  # replaced below once the member is read
         bomb = _bomb(member, limits)
         if bomb is not None:
+            # a loader inflates it anyway: the first max_pickle_bytes are still read
+            bomb = bomb.replace("; not read", "; its first bytes were scanned")
             findings.append(
                 _finding(RULE_ZIP_BOMB, where, bomb, Severity.MEDIUM, (CWE_BOMB,), snippet="ratio")
             )
-            continue
+        mismatch = local_name_mismatch(buf, member)
+        if mismatch is not None:
+            findings.append(
+                _finding(
+                    RULE_ZIP_MALFORMED,
+                    where,
+                    f"zip member names disagree: {mismatch}; zip readers differ on which "
+                    "to trust, scanned by the directory's name (as PyTorch reads it)",
+                    Severity.MEDIUM,
+                    ("CWE-20", "CWE-436"),
+                    snippet="local-name",
+                )
+            )
         try:
-            data, lo, hi = member_data(buf, member, limits)
+            data, lo, hi = member_data(buf, member, limits, partial=bomb is not None)
         except _MemberError as exc:
             findings.append(
                 _finding(
@@ -275,6 +303,33 @@ def scan_zip(
     return findings
 
 
+_PROTO_HEAD = re.compile(rb"\x80[\x02-\x05]")
+HIDDEN_MEMBER_BYTES = 16 * MiB
+
+
+def _hidden_pickle(
+    path: str, buf: Any, member: Member, limits: Limits, depth: int
+) -> list[Finding]:
+    """A member not named as a pickle that starts like one: staged for custom loader code.
+
+    torch.load and np.load never unpickle it; a loader in the repository can.
+    Reported only when it reads as a pickle (tensor bytes that merely start with
+    PROTO stop at their first invalid opcode and name nothing).
+    """
+    if member.size > HIDDEN_MEMBER_BYTES or _bomb(member, limits) is not None:
+        return []
+    try:
+        data, lo, hi = member_data(buf, member, limits)
+    except _MemberError:
+        return []
+    scans = scan_pickles(data, lo, hi, limits=limits, depth=depth)
+    if not scans or not reads_as_pickle(scans[0]) or not scans[0].imports:
+        return []
+    context = "zip member not named as a pickle (torch.load does not read it; repo code may): "
+    found = findings_for_scans(f"{path}!{member.name}", scans, context=context)
+    return [_shift(f, lo) for f in found]
+
+
 def scan_zip_bytes(data: bytes, *, limits: Limits, depth: int) -> tuple[PickleScan, ...]:
     """Pickle scans of the pickle members of an in-memory zip (a nested torch save)."""
     scans: list[PickleScan] = []
@@ -283,10 +338,12 @@ def scan_zip_bytes(data: bytes, *, limits: Limits, depth: int) -> tuple[PickleSc
     except (ValueError, struct.error) as exc:
         return (PickleScan(0, 0, 0, 0, error=f"nested zip unreadable: {exc}", error_offset=0),)
     for member in members[: limits.max_archive_members]:
-        if not member.name.lower().endswith(PICKLE_MEMBER_SUFFIXES) or _bomb(member, limits):
+        if not member.name.lower().endswith(PICKLE_MEMBER_SUFFIXES):
             continue
-        try:
-            buf, lo, hi = member_data(data, member, limits)
+        try:  # a bomb is read up to the cap, as in scan_zip
+            buf, lo, hi = member_data(
+                data, member, limits, partial=_bomb(member, limits) is not None
+            )
         except _MemberError as exc:
             scans.append(PickleScan(0, 0, 0, 0, error=str(exc), error_offset=member.header_offset))
             continue
@@ -354,11 +411,55 @@ class _MemberError(ValueError):
     pass
 
 
-def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int]:
+def _member_head(buf: Any, member: Member, n: int) -> bytes:
+    """The first ``n`` bytes of a stored or deflated member (b"" when unreadable)."""
+    start = member.header_offset
+    header = bytes(buf[start : start + _LOCAL_HEADER.size])
+    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        return b""
+    fields = _LOCAL_HEADER.unpack(header)
+    data_start = start + _LOCAL_HEADER.size + fields[9] + fields[10]
+    raw = bytes(buf[data_start : data_start + min(member.compressed, 1024)])
+    if member.method == ZIP_STORED:
+        return raw[:n]
+    if member.method == ZIP_DEFLATED:
+        import zlib
+
+        try:
+            return zlib.decompressobj(-15).decompress(raw, n)
+        except zlib.error:
+            return b""
+    return b""
+
+
+def local_name_mismatch(buf: Any, member: Member) -> str | None:
+    """How the member's local header name disagrees with the directory's, if it does."""
+    start = member.header_offset
+    header = bytes(buf[start : start + _LOCAL_HEADER.size])
+    if len(header) < _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+        return None  # member_data reports the missing header
+    name_len = _LOCAL_HEADER.unpack(header)[9]
+    local_name = bytes(buf[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + name_len])
+    if member.name in (
+        local_name.decode("utf-8", "replace"),
+        local_name.decode("cp437", "replace"),
+    ):
+        return None
+    return f"local header names {local_name[:80]!r}, the directory names {member.name!r}"
+
+
+def member_data(
+    buf: Any, member: Member, limits: Limits, *, partial: bool = False
+) -> tuple[Any, int, int]:
     """(buffer, start, end) of a member's bytes: a view into ``buf`` when stored.
 
     The local header is read directly (as PyTorch's reader does), so flag-bit
-    tricks that make ``zipfile`` refuse a member do not hide it.
+    tricks that make ``zipfile`` refuse a member do not hide it, and its name
+    is not trusted: readers find members by the central directory (PyTorch's
+    reader never compares the local name), so a disagreeing local name does
+    not hide the data either (``local_name_mismatch`` reports it). With
+    ``partial``, a deflated member larger than ``max_pickle_bytes`` yields its
+    first ``max_pickle_bytes`` instead of an error.
     """
     start = member.header_offset
     header = bytes(buf[start : start + _LOCAL_HEADER.size])
@@ -367,14 +468,6 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
     fields = _LOCAL_HEADER.unpack(header)
     name_len, extra_len = fields[9], fields[10]
     data_start = start + _LOCAL_HEADER.size + name_len + extra_len
-    local_name = bytes(buf[start + _LOCAL_HEADER.size : start + _LOCAL_HEADER.size + name_len])
-    if (
-        local_name.decode("utf-8", "replace") != member.name
-        and local_name.decode("cp437", "replace") != member.name
-    ):
-        raise _MemberError(
-            f"local header names {local_name[:80]!r}, the directory names {member.name!r}"
-        )
     data_end = data_start + member.compressed
     if data_end > len(buf):
         raise _MemberError("member data runs past the end of the file (truncated)")
@@ -386,7 +479,7 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
         import zlib
 
         inflater = zlib.decompressobj(-15)
-        cap = min(member.size, limits.max_pickle_bytes)
+        cap = limits.max_pickle_bytes if partial else min(member.size, limits.max_pickle_bytes)
         out = bytearray()
         pos = data_start
         try:
@@ -399,7 +492,9 @@ def member_data(buf: Any, member: Member, limits: Limits) -> tuple[Any, int, int
         except zlib.error as exc:
             raise _MemberError(f"deflate data is corrupt: {exc}") from None
         if len(out) > cap:
-            raise _MemberError(f"member inflates past {cap} bytes (limit)")
+            if not partial:
+                raise _MemberError(f"member inflates past {cap} bytes (limit)")
+            del out[cap:]
         data = bytes(out)
         return data, 0, len(data)
     # bzip2/lzma members: let zipfile decode them, bounded.

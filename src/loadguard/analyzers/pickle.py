@@ -53,6 +53,7 @@ RULE_NESTED = "LG-PKL-008"  # nested pickle handed to a loads-like callable
 RULE_MUTATES_GLOBAL = "LG-PKL-009"  # BUILD/SETITEM/APPEND on an imported object
 RULE_DYNAMIC_CALL = "LG-PKL-010"  # calls a value computed by another call
 RULE_UNKNOWN_DANGEROUS = "LG-PKL-011"  # unknown import whose name says what it does
+RULE_CLASS_FETCHES = "LG-PKL-013"  # a library class constructed with a URL, repo id or path
 
 SMALL_STR = 4096  # strings up to this many bytes are decoded eagerly
 CONTAINER_KEEP = 10_000  # items kept per list/dict (the rest is counted, not stored)
@@ -74,6 +75,7 @@ class ImportSite(NamedTuple):
     opcode: str  # GLOBAL, STACK_GLOBAL, INST, EXT1/2/4
     invoked: bool
     via: str | None = None  # the opcode that invoked it first
+    argument: str | None = None  # a URL or path it was called with (REDUCE, INST, OBJ)
 
     @property
     def qualname(self) -> str:
@@ -115,12 +117,13 @@ class PickleScan(NamedTuple):
 
 
 class _Global:
-    __slots__ = ("invoked", "module", "name", "offset", "opcode", "via")
+    __slots__ = ("argument", "invoked", "module", "name", "offset", "opcode", "via")
 
     def __init__(self, module: str, name: str, offset: int, opcode: str) -> None:
         self.module, self.name, self.offset, self.opcode = module, name, offset, opcode
         self.invoked = False
         self.via: str | None = None
+        self.argument: str | None = None
 
     @property
     def qualname(self) -> str:
@@ -238,23 +241,35 @@ def scan_pickles(
     """Walk consecutive pickles (legacy torch files hold five).
 
     With ``count`` exactly that many are read (what the loader reads); without
-    it, reading goes on while the next bytes start a protocol-2+ pickle.
+    it, reading goes on while the next bytes start a protocol-2+ pickle, or
+    read as one without a header (protocol 0/1: a loader that calls
+    ``pickle.load`` again reads them); trailing bytes that do not are left alone.
     """
     stop = len(buf) if end is None else end
     scans: list[PickleScan] = []
     pos = start
     while pos < stop:
         scan = scan_pickle(buf, pos, stop, limits=limits, depth=depth, joblib=joblib)
+        headed = buf[pos] == 0x80 and pos + 1 < stop and buf[pos + 1] <= 5
+        if scans and count is None and not headed and not reads_as_pickle(scan):
+            break  # trailing data, not a pickle
         scans.append(scan)
         if scan.error is not None or scan.end <= pos:
             break
         pos = scan.end
-        if count is not None:
-            if len(scans) >= count:
-                break
-        elif not (pos + 1 < stop and buf[pos] == 0x80 and 2 <= buf[pos + 1] <= 5):
+        if count is not None and len(scans) >= count:
             break
     return tuple(scans)
+
+
+def reads_as_pickle(scan: PickleScan) -> bool:
+    """A headerless trial walk found a pickle: it ends at STOP or names real imports."""
+    if scan.error is None:
+        return True
+    return any(
+        _IDENTIFIER_PATH.match(site.module) and _IDENTIFIER_PATH.match(site.name)
+        for site in scan.imports
+    )
 
 
 class _Machine:
@@ -603,15 +618,18 @@ class _Machine:
                     raise _Malformed(f"stack exceeds {MAX_STACK} items (limit)", op_pos)
         except _Malformed as exc:
             error, error_offset = str(exc), exc.offset
+            if error.endswith("(limit)"):
+                self._sweep(op_pos, end)
         except RecursionError:
             error, error_offset = "values nested too deeply", op_pos
+            self._sweep(op_pos, end)
         return PickleScan(
             start=start,
             end=pos,
             protocol=self.protocol,
             opcodes=ops,
             imports=tuple(
-                ImportSite(g.module, g.name, g.offset, g.opcode, g.invoked, g.via)
+                ImportSite(g.module, g.name, g.offset, g.opcode, g.invoked, g.via, g.argument)
                 for g in self.globals
             ),
             anomalies=tuple(self.anomalies),
@@ -623,6 +641,27 @@ class _Machine:
             result_int=result if type(result) is int and error is None else None,
             joblib_arrays=self.joblib_arrays,
         )
+
+    def _sweep(self, start: int, end: int) -> None:
+        """After a limit stopped the walk: the imports spelled in the rest, by pattern.
+
+        A loader has no such limit, so a payload behind a memo or opcode bomb
+        still runs; its GLOBAL/INST lines and short-string STACK_GLOBALs are
+        recorded (not resolved through the memo, not marked invoked).
+        """
+        end = min(end, start + self.limits.max_pickle_bytes)
+        found = 0
+        for match in _SWEEP.finditer(self.buf, start, end):
+            module, name = match.group(1, 2) if match.group(1) else match.group(3, 4)
+            if match.group(3) and not _lengths_match(match):
+                continue
+            try:
+                self._global(module.decode(), name.decode(), match.start(), "swept")
+            except _Malformed:
+                return
+            found += 1
+            if found >= 1000:
+                return
 
     # ------------------------------------------------------------------ helpers
 
@@ -678,8 +717,13 @@ class _Machine:
         if isinstance(func, _Global):
             if not func.invoked:
                 func.invoked, func.via = True, via
-            if func.qualname in rules.NESTED_LOADERS:
-                self._nested(func.qualname, args, offset)
+            qualname = func.qualname
+            if qualname in rules.NESTED_LOADERS:
+                self._nested(qualname, args, offset)
+            if qualname in rules.FORWARDERS:
+                _forwarded(args, f"{via} through {qualname}")
+            if func.argument is None and via in ("REDUCE", "INST", "OBJ"):
+                func.argument = _remote_or_path(args)
         elif isinstance(func, _Call):
             self.anomalies.append(
                 Anomaly(
@@ -708,6 +752,10 @@ class _Machine:
             return pos
         target.state = state
         func = target.func
+        setstate = _state_dict(state).get("__setstate__")
+        if isinstance(setstate, _Global) and not setstate.invoked:
+            # an instance attribute __setstate__: the next BUILD on the object calls it
+            setstate.invoked, setstate.via = True, "BUILD (__setstate__ set by state)"
         if isinstance(func, _Global):
             if not func.invoked:
                 func.invoked, func.via = True, "BUILD"
@@ -847,6 +895,49 @@ def scan_payload(
 
 
 LEGACY_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
+
+
+_SWEEP = re.compile(
+    rb"[ci]([A-Za-z_][\w.]{0,200})\n([A-Za-z_][\w.]{0,200})\n"
+    rb"|\x8c[\x01-\xc8]([A-Za-z_][\w.]{0,199})\x94?\x8c[\x01-\xc8]([A-Za-z_][\w.]{0,199})\x94?\x93"
+)
+
+
+def _lengths_match(match: re.Match[bytes]) -> bool:
+    """A swept STACK_GLOBAL: the SHORT_BINUNICODE length bytes fit the names."""
+    text = match.group(0)
+    first = text[1]
+    second_at = 2 + first + (1 if text[2 + first] == 0x94 else 0)
+    return first == len(match.group(3)) and text[second_at + 1] == len(match.group(4))
+
+
+def _forwarded(args: Any, via: str) -> None:
+    """Functions handed to a forwarder are called by it: mark them invoked."""
+    if not isinstance(args, tuple):
+        return
+    for arg in args[:4]:
+        if isinstance(arg, tuple):  # __newobj_ex__ / _rebuild_from_type_v2 argument tuples
+            for inner in arg[:4]:
+                if isinstance(inner, _Global) and not inner.invoked:
+                    inner.invoked, inner.via = True, via
+        elif isinstance(arg, _Global) and not arg.invoked:
+            arg.invoked, arg.via = True, via
+
+
+def _remote_or_path(args: Any) -> str | None:
+    """The first string argument naming a URL, hub repo or absolute path, if any."""
+    if not isinstance(args, tuple):
+        return None
+    for arg in args[:4]:
+        if isinstance(arg, str) and len(arg) < 4096 and rules.REMOTE_OR_PATH.match(arg):
+            return arg
+    return None
+
+
+def _state_dict(state: Any) -> dict[Any, Any]:
+    if isinstance(state, tuple) and len(state) == 2:  # (dict, slots)
+        state = state[0]
+    return state if isinstance(state, dict) else {}
 
 
 def _python3_name(module: str, name: str) -> tuple[str, str]:
@@ -991,7 +1082,7 @@ def judge(module: str, name: str, profiles: Iterable[str] | None = None) -> Judg
     if denied is not None:
         return Judgement("denied", denied.severity, denied.cwe, denied.reason)
     leaves = name.split(".")
-    if any(rules.DANGEROUS_LEAF.match(part) for part in leaves):
+    if any(rules.DANGEROUS_LEAF.match(part) or rules.has_dangerous_word(part) for part in leaves):
         return Judgement(
             "unknown-dangerous",
             Severity.HIGH,
@@ -1035,7 +1126,8 @@ def _deny_rule(module: str, name: str) -> rules.DenyRule | None:
     names = name.split(".")
     # An attribute walk (protocol 4 dotted names) reaches what a tail names: ``x.os.system``.
     for start in range(len(names) - 1 if len(names) > 1 else 0):
-        tail = names[start:]
+        # modules import their dependencies under private aliases: ``_os``, ``_sys``
+        tail = [names[start].lstrip("_") or names[start], *names[start + 1 :]]
         for cut in range(len(tail), 0, -1):
             hit = rules.DENY.get(".".join(tail[:cut]))
             if hit is not None:
@@ -1069,6 +1161,15 @@ def findings_for_scans(
         verdict = judge(module, sites[0].name, profile_list)
         if verdict.category == "allowed":
             continue
+        fetched = next((s.argument for s in sites if s.argument is not None), None)
+        if verdict.category == "class" and fetched is not None:
+            verdict = Judgement(
+                "fetches",
+                Severity.HIGH,
+                (rules.CWE_DESERIALIZATION, rules.CWE_NETWORK, rules.CWE_FILE),
+                f"the class is constructed (its __init__ runs) with {fetched[:120]!r}: "
+                "a URL, hub repository or path it may download, open or run code from",
+            )
         if verdict.category == "class":
             class_sites.append((sites[0], verdict))
             continue
@@ -1087,6 +1188,9 @@ def findings_for_scans(
                 f"calls {qualname}" if invoked else f"imports {qualname} (not called by an opcode)"
             )
             message = f"{context}pickle {action}: {verdict.reason}"
+        elif verdict.category == "fetches":
+            rule, severity, confidence = RULE_CLASS_FETCHES, verdict.severity, Confidence.MEDIUM
+            message = f"{context}pickle constructs {qualname}: {verdict.reason}"
         elif verdict.category == "unknown-dangerous":
             rule, severity, confidence = RULE_UNKNOWN_DANGEROUS, verdict.severity, Confidence.MEDIUM
             message = (
@@ -1157,7 +1261,7 @@ def _scan_level_findings(
                 Severity.HIGH,
                 "modifies an imported object (monkey-patching at load)",
             ),
-            "dynamic-call": (RULE_DYNAMIC_CALL, Severity.MEDIUM, "calls a computed callable"),
+            "dynamic-call": (RULE_DYNAMIC_CALL, Severity.HIGH, "calls a computed callable"),
             "nested-unresolved": (
                 RULE_NESTED,
                 Severity.HIGH,

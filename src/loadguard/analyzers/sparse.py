@@ -11,7 +11,9 @@ file, so every scanner and every finding location works unchanged:
 - zip (torch zip checkpoints, ``.npz``, Keras): the end-of-central-directory
   record, the central directory, and for each pickle member its local header
   and bytes (bounded by ``max_pickle_bytes``); ``.npy`` members get their
-  header, and their data only when the dtype holds objects (a pickle);
+  header, and their data only when the dtype holds objects (a pickle); in
+  zips without pickle members (not torch), every member's first bytes, then
+  the rest of those that are arrays or pickles by their magic;
 - pickle-like files (plain pickle, legacy torch, joblib, ``.npy``): a prefix
   that grows (1 MiB, x8) until every pickle stream in it ends before the
   prefix does, bounded by ``max_pickle_bytes``, plus the last 64 KiB
@@ -107,7 +109,7 @@ def _tail_has_eocd(image: _Image) -> bool:
 
 def _zip_regions(image: _Image, limits: Limits) -> None:
     from ..zipdir import central_directory_range, zip_members
-    from .containers import PICKLE_MEMBER_SUFFIXES, _bomb, parse_npy_header
+    from .containers import PICKLE_MEMBER_SUFFIXES, _bomb, _member_head, parse_npy_header
 
     image.copy(image.size - ZIP_TAIL, image.size)
     assert image.map is not None
@@ -122,11 +124,18 @@ def _zip_regions(image: _Image, limits: Limits) -> None:
         members = zip_members(image.map)
     except (ValueError, struct.error):
         return
-    for member in members[: limits.max_archive_members]:
+    members = members[: limits.max_archive_members]
+    # np.load reads .npz members by their magic, whatever their names: outside
+    # torch archives (no pickle members), every member's first bytes are fetched
+    sniff = not any(m.name.lower().endswith(PICKLE_MEMBER_SUFFIXES) for m in members)
+    for member in members:
         lower = member.name.lower()
         is_npy = lower.endswith(".npy")
-        if not (lower.endswith(PICKLE_MEMBER_SUFFIXES) or is_npy) or _bomb(member, limits):
+        named = lower.endswith(PICKLE_MEMBER_SUFFIXES) or is_npy
+        if not (named or sniff):
             continue
+        if _bomb(member, limits) is not None and member.method == 0:
+            continue  # stored and huge: only deflated bombs are read (up to the cap)
         header = member.header_offset
         if header < 0 or header + 30 > image.size:
             continue  # the directory points outside the file: the scanner reports it
@@ -135,6 +144,12 @@ def _zip_regions(image: _Image, limits: Limits) -> None:
         data = header + 30 + name_len + extra_len
         image.copy(header, data)
         want = min(member.compressed, limits.max_pickle_bytes)
+        if not named:
+            image.copy(data, data + min(want, 1024))
+            head = _member_head(image.map, member, 6)
+            if head != b"\x93NUMPY" and not head.startswith(b"\x80"):
+                continue  # neither an array nor a staged pickle
+            is_npy = head == b"\x93NUMPY"
         if is_npy and member.method == 0:  # stored: read the header, then objects only
             image.copy(data, data + min(want, NPY_HEAD))
             try:

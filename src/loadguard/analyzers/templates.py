@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanError, Severity
 from .base import AnalysisContext, AnalyzerOutput
@@ -36,19 +36,27 @@ TEMPLATE_JSON_NAMES = frozenset(
 )
 HUGE_LOOP = 100_000
 
-_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+_OPEN = re.compile(r"\{\{|\{%")
+_IN_TAG = {"}}": re.compile(r"['\"]|\}\}"), "%}": re.compile(r"['\"]|%\}")}
+_IN_STRING = {"'": re.compile(r"\\.|'", re.S), '"': re.compile(r'\\.|"', re.S)}
 _DUNDER = re.compile(r"__[A-Za-z][A-Za-z0-9_]*?__")
 _PRIVATE = re.compile(r"\.\s*_(?!_)[A-Za-z]|\[\s*['\"]_(?!_)[A-Za-z]")
 _MRO = re.compile(r"\bmro\s*\(|\.\s*mro\b")
 _GLOBAL_HANDLE = re.compile(
     r"\b(lipsum|cycler|joiner|namespace|range|dict|self|config|request|url_for|"
-    r"get_flashed_messages)\s*(?:\(\s*\))?\s*(?:\.\s*_|\[\s*['\"]_|\|\s*attr\b)"
+    r"get_flashed_messages)\s*(?:\(\s*\))?\s*"
+    # ._x, ['_x'], |attr, or a subscript computed at render time: [name], ['x'|replace(..)]
+    r"(?:\.\s*_|\[\s*(?:['\"]_|[^'\"\s]|(['\"])[^'\"]*\2\s*[|~+%*(])|\|\s*attr\b)"
 )
 _ATTR_FILTER = re.compile(r"\|\s*attr\s*\(\s*([^)]*)\)")
-_ESCAPED_UNDERSCORE = re.compile(r"\\x5[fF]|\\u005[fF]|\\137|\\N\{LOW LINE\}")
+_ESCAPED_UNDERSCORE = re.compile(r"\\x5[fF]|\\u005[fF]|\\U0000005[fF]|\\137|\\N\{LOW LINE\}", re.I)
 _BUILT_UNDERSCORE = re.compile(
     r"['\"]_['\"]\s*\*\s*\d|\|\s*format\s*\(\s*95\b|['\"]%c['\"]\s*\|\s*format|"
-    r"\bchr\s*\(\s*95\b|['\"]_['\"]\s*~\s*['\"]_['\"]"
+    r"\bchr\s*\(\s*95\b|['\"]_['\"]\s*~\s*['\"]_['\"]|"
+    # pieces of a dunder name to join: '__glo' ~ 'bals__', ['_','_','class',...]|join
+    r"['\"]__\w*['\"]|['\"]\w*__['\"]|[\[,]\s*['\"]_['\"]\s*[,\]]|"
+    # characters from numbers: '%c%c' % (95, 95)
+    r"['\"][^'\"]*%c[^'\"]*['\"]\s*%"
 )
 _RANGE = re.compile(r"\brange\s*\(([^)]*)\)")
 _REPEAT = re.compile(r"\*\s*(\d{6,})|(\d{6,})\s*\*|\*\*\s*\d")
@@ -64,15 +72,14 @@ def template_findings(path: str, source: TemplateSource) -> list[Finding]:
     """Findings for one template text; ``path`` is where it lives (file or ``file!key``)."""
     out: list[Finding] = []
     seen: set[tuple[str, str]] = set()
-    for match in _TAG.finditer(source.text):
-        tag = match.group(0)
+    for start, tag in _tags(source.text):
         for rule, severity, message, snippet in _tag_problems(tag):
             if (rule, snippet) in seen:
                 continue
             seen.add((rule, snippet))
             line = None
             if source.line_base is not None:
-                line = source.line_base + source.text.count("\n", 0, match.start())
+                line = source.line_base + source.text.count("\n", 0, start)
             out.append(
                 Finding(
                     rule_id=rule,
@@ -83,10 +90,41 @@ def template_findings(path: str, source: TemplateSource) -> list[Finding]:
                     location=Location(path, line=line),
                     cwe=(CWE_DOS,) if rule == RULE_DOS else (CWE_TEMPLATE, "CWE-94"),
                     snippet=tag[:200],
-                    evidence=(f"template offset {match.start()}",),
+                    evidence=(f"template offset {start}",),
                 )
             )
     return out
+
+
+def _tags(text: str) -> Iterator[tuple[int, str]]:
+    """``{{ }}`` and ``{% %}`` tags as Jinja's lexer delimits them, in linear time.
+
+    A closing delimiter inside a string literal does not end the tag
+    (``{{ '}}' ~ x.__class__ }}`` is one tag). An unterminated string makes
+    Jinja refuse the template; the rest of the text is then read as one tag.
+    """
+    pos = 0
+    while (opening := _OPEN.search(text, pos)) is not None:
+        close = "}}" if opening.group(0) == "{{" else "%}"
+        i = opening.end()
+        while True:
+            hit = _IN_TAG[close].search(text, i)
+            if hit is None:
+                yield opening.start(), text[opening.start() :]
+                return
+            token = hit.group(0)
+            if token == close:
+                yield opening.start(), text[opening.start() : hit.end()]
+                pos = hit.end()
+                break
+            i = hit.end()
+            while (inner := _IN_STRING[token].search(text, i)) is not None:
+                i = inner.end()
+                if inner.group(0) == token:
+                    break
+            else:
+                yield opening.start(), text[opening.start() :]
+                return
 
 
 def _tag_problems(tag: str) -> Iterator[tuple[str, Severity, str, str]]:
@@ -139,18 +177,26 @@ def _tag_problems(tag: str) -> Iterator[tuple[str, Severity, str, str]]:
 
 def templates_in_json(data: bytes) -> list[TemplateSource]:
     """``chat_template`` from tokenizer_config.json / chat_template.json (string or list)."""
-    doc = json.loads(data)
+    repeated: list[Any] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        # a repeated key: json keeps the last copy, other parsers the first; read all
+        repeated.extend(value for key, value in items if key == "chat_template")
+        return dict(items)
+
+    doc = json.loads(data, object_pairs_hook=pairs)
     if not isinstance(doc, dict):
         return []
-    value = doc.get("chat_template")
+    values = [doc.get("chat_template")] + [v for v in repeated if v is not doc.get("chat_template")]
     out: list[TemplateSource] = []
-    if isinstance(value, str):
-        out.append(TemplateSource("chat_template", value, None))
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and isinstance(item.get("template"), str):
-                name = str(item.get("name", "default"))
-                out.append(TemplateSource(f"chat_template.{name}", item["template"], None))
+    for value in values:
+        if isinstance(value, str):
+            out.append(TemplateSource("chat_template", value, None))
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict) and isinstance(item.get("template"), str):
+                    name = str(item.get("name", "default"))
+                    out.append(TemplateSource(f"chat_template.{name}", item["template"], None))
     return out
 
 

@@ -349,6 +349,8 @@ def read_gguf_metadata(
         kind = r.u32()
         got = value(kind, key.startswith(keep))
         if got is not None and key.startswith(keep):
+            while key in out:  # a repeated key: readers differ on which copy wins, keep all
+                key += "#dup"
             out[key] = got
     return out
 
@@ -398,12 +400,15 @@ def keras_config_findings(path: str, config: Any, raw_text: str) -> list[Finding
     seen: set[tuple[str, str]] = set()
     for node in _walk(config):
         class_name = node.get("class_name")
-        if class_name == "Lambda" and ("lambda", "") not in seen:
+        # Lambda layers, and Keras 3's serialized python lambdas (``__lambda__``)
+        if class_name in ("Lambda", "__lambda__") and ("lambda", "") not in seen:
             seen.add(("lambda", ""))
             findings.append(_lambda_finding(path, node))
         module = node.get("module")
-        if isinstance(module, str) and module and not module.startswith(KERAS_MODULES):
-            name = class_name if isinstance(class_name, str) else ""
+        name = class_name if isinstance(class_name, str) else ""
+        if name == "function" and isinstance(node.get("config"), str):
+            name = node["config"]  # a serialized function: module + its name
+        if isinstance(module, str) and module:
             if (module, name) in seen:
                 continue
             seen.add((module, name))
@@ -414,6 +419,8 @@ def keras_config_findings(path: str, config: Any, raw_text: str) -> list[Finding
                 )
             elif verdict.category == "unknown-dangerous":
                 severity = Severity.HIGH
+            elif _is_keras_module(module):
+                continue  # Keras' own layers and functions: imported under safe_mode anyway
             else:
                 severity = Severity.MEDIUM
             findings.append(
@@ -443,6 +450,11 @@ def keras_config_findings(path: str, config: Any, raw_text: str) -> list[Finding
                 )
             )
     return findings
+
+
+def _is_keras_module(module: str) -> bool:
+    """``keras``, ``keras.layers``; not ``keras_evil`` (a prefix is not a package)."""
+    return any(module == root or module.startswith(root + ".") for root in KERAS_MODULES)
 
 
 def _lambda_finding(path: str, node: dict[str, Any]) -> Finding:

@@ -76,6 +76,17 @@ DENY: dict[str, DenyRule] = {
     "torch.utils.collect_env": _EXEC,
     "torch.utils.cpp_extension": _NATIVE,
     "mlflow.projects": _EXEC,
+    "antigravity": _EXEC,  # importing it opens a web browser
+    "imaplib.IMAP4_stream": _EXEC,  # runs its argument as a shell command
+    "uuid._get_command_stdout": _EXEC,
+    "uuid._popen": _EXEC,
+    "platform._syscmd_file": _EXEC,
+    "platform._syscmd_ver": _EXEC,
+    "pydoc": _EXEC,  # pagers run shell commands; locate/importfile import anything
+    "test.support": _EXEC,  # CPython's own test helpers spawn interpreters and shells
+    "test.libregrtest": _EXEC,
+    "torch.testing": _EXEC,
+    "torch._inductor": _CODE,
     # python code from data
     "builtins.exec": _CODE,
     "builtins.eval": _CODE,
@@ -102,6 +113,10 @@ DENY: dict[str, DenyRule] = {
     "typing.get_type_hints": _CODE,
     "typing.ForwardRef": _CODE,
     "dataclasses._create_fn": _CODE,
+    "builtins.__build_class__": _CODE,
+    "idlelib": _CODE,  # the IDE's shell: runs and evaluates source
+    "tkinter": _CODE,  # Tcl interpreter: Tcl().eval
+    "_tkinter": _CODE,
     "numpy.f2py": _NATIVE,
     "numpy.distutils": _EXEC,
     "numpy.testing": _EXEC,
@@ -142,6 +157,12 @@ DENY: dict[str, DenyRule] = {
     "imp": _IMPORT,
     "pkgutil": _IMPORT,
     "zipimport": _IMPORT,
+    "_imp": _NATIVE,  # create_dynamic loads a shared object
+    "_frozen_importlib": _IMPORT,
+    "_frozen_importlib_external": _IMPORT,
+    "pkg_resources": _IMPORT,
+    "importlib_metadata": _IMPORT,
+    "unittest.mock": _IMPORT,  # _importer, _dot_lookup, patch: import and walk names
     "inspect": _ATTR,
     "operator.attrgetter": _ATTR,
     "operator.methodcaller": _ATTR,
@@ -175,6 +196,10 @@ DENY: dict[str, DenyRule] = {
     "io.open_code": _FILE,
     "_io.open": _FILE,
     "_io.FileIO": _FILE,
+    "_pyio": _FILE,
+    "sqlite3": _FILE,
+    "dbm": _FILE,
+    "zipapp": _FILE,
     "codecs.open": _FILE,
     "shutil": _FILE,
     "tempfile": _FILE,
@@ -218,6 +243,11 @@ DENY: dict[str, DenyRule] = {
     "xmlrpc": _NET,
     "socketserver": _NET,
     "paramiko": _NET,
+    "imaplib": _NET,
+    "poplib": _NET,
+    "nntplib": _NET,
+    "logging.handlers": _NET,  # socket, syslog, HTTP and SMTP handlers
+    "huggingface_hub": _NET,  # downloads repositories (and their code)
     "torch.hub.download_url_to_file": _NET,
     # nested deserialization
     "pickle": _NESTED,
@@ -241,6 +271,20 @@ DENY: dict[str, DenyRule] = {
     "torch.serialization._load": _NESTED,
     "keras.models.load_model": _NESTED,
     "keras.saving.load_model": _NESTED,
+    # Keras-internal gadgets reachable from a model config even under safe_mode
+    "keras.utils.get_file": _NET,  # downloads (and overwrites) files
+    "keras.src.utils.file_utils": _NET,
+    "tf_keras.utils.get_file": _NET,
+    "tensorflow.keras.utils.get_file": _NET,
+    "keras.layers.TorchModuleWrapper": _CODE,  # torch.load of embedded bytes
+    "keras.src.layers.TorchModuleWrapper": _CODE,
+    "keras.src.utils.torch_utils": _CODE,
+    "keras.config.enable_unsafe_deserialization": _CODE,
+    "keras.src.saving.serialization_lib.enable_unsafe_deserialization": _CODE,
+    "tensorflow.io": _FILE,
+    "tensorflow.raw_ops": _FILE,  # ReadFile, WriteFile, ...
+    "tensorflow.py_function": _CODE,
+    "tensorflow.numpy_function": _CODE,
 }
 
 # Callables that deserialize their bytes argument: the bytes are analysed as a
@@ -250,9 +294,14 @@ NESTED_LOADERS = frozenset(
         "pickle.loads",
         "pickle._loads",
         "_pickle.loads",
+        "pickle.load",  # given a BytesIO of the bytes
+        "pickle._load",
+        "_pickle.load",
         "dill.loads",
         "dill._dill.loads",
+        "dill.load",
         "cloudpickle.loads",
+        "cloudpickle.load",
         "torch.load",
         "torch.serialization.load",
         "torch.storage._load_from_bytes",
@@ -261,6 +310,33 @@ NESTED_LOADERS = frozenset(
         "pandas.read_pickle",
     }
 )
+# Callables that call the callables they are given (now, or when the result is
+# used): a function passed to them counts as invoked.
+FORWARDERS = frozenset(
+    {
+        "copyreg._reconstructor",  # base.__init__(obj, state)
+        "copyreg.__newobj__",
+        "copyreg.__newobj_ex__",
+        "torch._tensor._rebuild_from_type",
+        "torch._tensor._rebuild_from_type_v2",  # func(*args)
+        "functools.partial",
+        "functools.reduce",
+        "operator.call",
+        "_operator.call",
+        "builtins.map",
+        "builtins.filter",
+        "builtins.sorted",
+        "builtins.max",
+        "builtins.min",
+        "collections.defaultdict",
+        "_frozen_importlib._call_with_frames_removed",
+    }
+)
+# A string argument that names something to fetch or open: a URL, a hub repo
+# id (``org/name``), an absolute or home path. A library class constructed with
+# one (REDUCE, INST, OBJ run ``__init__``) loads or downloads at unpickling.
+REMOTE_OR_PATH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|/|~|\\\\|[A-Za-z]:[\\/]|[\w.-]+/[\w.-]+$)")
+
 # Wrappers whose first argument becomes the loader's input stream.
 BYTES_WRAPPERS = frozenset({"io.BytesIO", "_io.BytesIO"})
 
@@ -509,8 +585,30 @@ DANGEROUS_LEAF = re.compile(
     r"download\w*|fetch\w*|install\w*|main|start_new_thread|create_connection|"
     r"get_type_hints|_eval_type|_create_fn|__subclasses__|__globals__|__builtins__|"
     r"__code__|__reduce__|__reduce_ex__|__getattribute__|__class__|__base__|__bases__|"
-    r"__mro__|__dict__|__self__|__func__|__init_subclass__)$"
+    r"__mro__|__dict__|__self__|__func__|__init_subclass__|__setattr__|__delattr__|__setitem__|"
+    # classes whose constructor runs a program, loads native code or imports files
+    r"Popen|CDLL|PyDLL|WinDLL|OleDLL|LibraryLoader|InteractiveInterpreter|InteractiveConsole|"
+    r"SourceFileLoader|SourcelessFileLoader|ExtensionFileLoader|PackageImporter|"
+    # hub loaders: fetch a model (and with trust_remote_code its code) at load time
+    r"from_pretrained|from_single_file|snapshot_download|hf_hub_download|pipeline)$"
 )
+
+# Words of a snake_case name that betray a gadget: ``_get_command_stdout``,
+# ``_syscmd_file``, ``_import_dotted_name``, ``_builtin_open`` (private helpers
+# and re-exports that shell out, import or open, whatever their module).
+DANGEROUS_WORDS = frozenset(
+    _words(
+        "cmd syscmd command commands shell pager pipepager popen spawn spawnv spawnve "
+        "spawnvp exec execv execve execvp eval system subprocess import importer "
+        "locate open urlopen fopen unpickle unpickler deserialize marshal"
+    )
+)
+
+
+def has_dangerous_word(name: str) -> bool:
+    """A piece of a snake_case (private) name is a verb of the threat classes."""
+    return "_" in name and not DANGEROUS_WORDS.isdisjoint(name.lower().split("_"))
+
 
 # Python-2 module names pickles still carry (``_compat_pickle`` in CPython).
 MODULE_ALIASES: dict[str, str] = {
