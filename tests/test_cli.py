@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from cli_support import run_cli
 from conftest import EXAMPLES, ROOT
 from loadguard import __version__
@@ -90,13 +92,13 @@ def test_importing_the_cli_imports_neither_click_nor_commands() -> None:
     assert not {m for m in loaded if m.startswith("loadguard.commands")}
 
 
-def test_a_weights_only_scan_imports_only_what_it_uses(tmp_path: Path) -> None:
+@pytest.mark.parametrize("target", ["repo", "repo/pytorch_model.bin"])
+def test_a_weights_only_scan_imports_only_what_it_uses(tmp_path: Path, target: str) -> None:
     # Start-up is most of the time of a pickle scan (the speed target is picklescan's
     # whole process); each of these costs milliseconds and has no use here.
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    (repo / "pytorch_model.bin").write_bytes(torch_zip(torch_like_state_dict()))
-    argv = ["scan", "-q", "--format", "json", "--analyzers", "pickle,weights", str(repo)]
+    (tmp_path / "repo").mkdir()
+    (tmp_path / "repo" / "pytorch_model.bin").write_bytes(torch_zip(torch_like_state_dict()))
+    argv = ["scan", "-q", "--format", "json", "--analyzers", "pickle,weights", target]
     loaded = _modules_after(f"from loadguard.cli import main\nmain({argv!r})", cwd=tmp_path)
     unneeded = {"click", "shutil", "zipfile", "tarfile", "tomllib", "hashlib", "rich"}
     unneeded |= {"multiprocessing", "concurrent.futures", "loadguard.reach", "loadguard.baseline"}

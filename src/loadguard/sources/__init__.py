@@ -16,7 +16,7 @@ from ..errors import SourceError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, Platform, Snapshot
 from .hf_cache import is_cache_repo, is_cache_root, iter_cache_snapshots
-from .local import LocalStore, infer_platform, iter_repo_dirs, snapshot_from_folder
+from .local import LocalStore, infer_platform, is_archive, iter_repo_dirs, snapshot_from_folder
 
 # prefix -> "module:function(spec: str, limits: Limits) -> Iterator[Snapshot]"
 HUB_SOURCES: dict[str, str] = {
@@ -39,9 +39,9 @@ def iter_snapshots(target: str, limits: Limits = DEFAULT_LIMITS) -> Iterator[Sna
         known = ", ".join(f"{p}:" for p in sorted(HUB_SOURCES)) or "none installed"
         raise SourceError(f"{target}: no such file or directory (hub prefixes: {known})")
     if path.is_file():
-        from .archive import is_archive, iter_archive_snapshots  # tarfile: only for archives
-
         if is_archive(path):
+            from .archive import iter_archive_snapshots  # zipfile, tarfile: only for archives
+
             yield from iter_archive_snapshots(path, limits)
         else:
             yield single_file_snapshot(path)

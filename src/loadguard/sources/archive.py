@@ -18,19 +18,12 @@ from typing import IO, Any, BinaryIO, TypeVar
 from ..errors import FileTooLarge, SourceError, archive_errors
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FileEntry, ScanError, Snapshot
-from .local import SKIPPED_DIRS, infer_platform, is_repo_marker
+from .local import ARCHIVE_SUFFIXES, SKIPPED_DIRS, infer_platform, is_repo_marker
 
 T = TypeVar("T")
 
-ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
-
 # errors.ARCHIVE_ERRORS plus zipfile's and tarfile's, both imported above
 READ_ERRORS = archive_errors()
-
-
-def is_archive(path: Path) -> bool:
-    name = path.name.lower()
-    return path.is_file() and name.endswith(ARCHIVE_SUFFIXES)
 
 
 class _GuardedStream(io.RawIOBase):

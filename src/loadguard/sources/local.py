@@ -57,6 +57,15 @@ WEIGHT_SUFFIXES = frozenset(
 )
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn"})
 
+# Files read as archives of repositories (``sources.archive``); by name, so that a
+# single weight file given as a target does not make the scan import zipfile/tarfile.
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz")
+
+
+def is_archive(path: Path) -> bool:
+    name = path.name.lower()
+    return path.is_file() and name.endswith(ARCHIVE_SUFFIXES)
+
 
 def is_repo_marker(name: str) -> bool:
     suffix = suffix_of(name)
