@@ -68,8 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The top level has only flags, so the first word that is not an option names the command.
     at = next((i for i, word in enumerate(argv) if not word.startswith("-")), len(argv))
     try:
-        # -h, --version, a missing or unknown command: argparse prints and raises SystemExit.
-        _top_parser().parse_args(argv[: at + 1])
+        if not (argv and argv[0] in COMMANDS):
+            # -h, --version, a missing or unknown command: argparse prints and raises SystemExit.
+            _top_parser().parse_args(argv[: at + 1])
         name = argv[at]
         command: Command = importlib.import_module(f"loadguard.commands.{COMMANDS[name][0]}")
         parser = argparse.ArgumentParser(
@@ -79,7 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             allow_abbrev=False,
         )
         command.add_arguments(parser)
-        args = parser.parse_intermixed_args(argv[at + 1 :])
+        args, extras = parser.parse_known_args(argv[at + 1 :])
+        if extras:
+            # Options between targets (`scan a --format json b`), or a real error. The
+            # intermixed parse formats the usage up front: only pay for it here.
+            args = parser.parse_intermixed_args(argv[at + 1 :])
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     try:
