@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +15,7 @@ from loadguard.analyzers import REGISTRY
 from loadguard.analyzers.base import AnalysisContext, AnalyzerOutput
 from loadguard.engine import scan_snapshot
 from loadguard.limits import Limits
-from loadguard.model import FileEntry, FileKind
+from loadguard.model import FileEntry, FileKind, ScanResult
 from loadguard.sources import iter_snapshots
 from loadguard.sources.local import snapshot_from_folder
 
@@ -68,6 +69,26 @@ def test_per_file_time_limit(make_repo: MakeRepo, test_analyzers: None) -> None:
     )
     assert time.monotonic() - started < 10
     assert [e.kind for e in result.errors] == ["timeout"]
+
+
+def test_scans_outside_the_main_thread_run_without_the_time_limit(
+    make_repo: MakeRepo, test_analyzers: None
+) -> None:
+    # Signals reach only the main thread: elsewhere the bound is off, and nothing fails.
+    root = make_repo({"hubconf.py": "def m(): pass\n"})
+    results: list[object] = []
+    worker = threading.Thread(
+        target=lambda: results.append(
+            scan_snapshot(
+                snapshot_from_folder(root), analyzers=["native"], limits=Limits(per_file_seconds=1)
+            )
+        )
+    )
+    worker.start()
+    worker.join(60)
+    assert len(results) == 1
+    result = results[0]
+    assert isinstance(result, ScanResult) and result.errors == ()
 
 
 def test_total_read_budget_per_repo(make_repo: MakeRepo, test_analyzers: None) -> None:

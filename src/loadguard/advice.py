@@ -12,7 +12,6 @@ safetensors inside the sandbox) can deal with it.
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import os
 import re
@@ -148,6 +147,8 @@ def shipped_model_types() -> frozenset[str]:
 @functools.lru_cache(maxsize=1)
 def installed_model_types() -> frozenset[str]:
     """``CONFIG_MAPPING_NAMES`` of the installed transformers (the library, never repo code)."""
+    import importlib.util
+
     if importlib.util.find_spec("transformers") is None:
         return frozenset()
     try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import io
 import signal
-import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -102,16 +101,18 @@ def time_limit(seconds: float, what: str) -> Iterator[None]:
     Signals only reach the main thread; worker processes of the study mode
     run their scans there, so the bound holds where it matters.
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
+    if not hasattr(signal, "setitimer"):
         yield
         return
 
     def expire(signum: int, frame: object) -> None:
         raise FileTimeout(f"{what}: analysis exceeded {seconds:g} s")
 
-    previous = signal.signal(signal.SIGALRM, expire)
+    try:
+        previous = signal.signal(signal.SIGALRM, expire)
+    except ValueError:  # not the main thread (asking threading would cost its import)
+        yield
+        return
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield

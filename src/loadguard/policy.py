@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import fnmatch
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -88,6 +87,8 @@ class Policy:
         exact = self.rules.get(rule_id)
         if exact is not None:
             return exact
+        import fnmatch  # only policies with rule overrides get here
+
         for pattern, override in self.rules.items():
             if fnmatch.fnmatchcase(rule_id, pattern):
                 return override
@@ -627,5 +628,7 @@ def _allowed_pickle(finding: Finding, allowed: Sequence[str]) -> bool:
     """A pickle finding is dropped when every global it names is allowed by the policy."""
     if not allowed or not (finding.analyzer == "pickle" or finding.rule_id.startswith("LG-PKL")):
         return False
+    import fnmatch
+
     names = pickle_globals(finding)
     return bool(names) and all(any(fnmatch.fnmatchcase(n, p) for p in allowed) for n in names)

@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import struct
@@ -476,6 +475,8 @@ def _lambda_finding(path: str, node: dict[str, Any]) -> Finding:
 
 def _bytecode_names(node: Any) -> set[str]:
     """Identifiers in base64 bytecode strings of a Lambda config (decoded, never loaded)."""
+    import base64  # Keras Lambda layers only
+
     found: set[str] = set()
     for text in _strings(node):
         if len(text) < 16 or not re.fullmatch(r"[A-Za-z0-9+/=\s]+", text):
