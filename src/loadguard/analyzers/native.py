@@ -21,7 +21,7 @@ from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanErro
 from ..pyparse import ParseFailure, parse_python
 from ..rules import native_rules as R
 from .base import AnalysisContext, AnalyzerOutput
-from .deobfuscate import Deobfuscator, Folded, Resolved, Scope
+from .deobfuscate import INSTALLED, Deobfuscator, Folded, Resolved, Scope
 
 ANALYZER = "native"
 MAX_PAYLOAD_CHARS = 256 * 1024
@@ -171,6 +171,10 @@ class _Scan:
         self.fetchy = fetchy
         self.deob = Deobfuscator(_star_names)
         self.asserts: list[ast.Assert] = []
+        self.class_bodies: set[int] = set()  # ids of class body scopes
+        self.docstrings: list[ast.Constant] = []  # prose that doctest would run
+        self.doctest: ast.Call | None = None  # a call that runs docstring examples
+        self.synthetic: list[ast.AST] = []  # nodes built here, kept alive for the memo ids
         shared.scopes.append(module)
         self._handlers = {
             ast.Call: self._call,
@@ -206,6 +210,8 @@ class _Scan:
             node, scope = stack.pop()
             kind = type(node)
             if kind is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
+                if ">>>" in str(node.value.value):  # type: ignore[attr-defined]
+                    self.docstrings.append(node.value)  # type: ignore[attr-defined]
                 continue  # docstrings and bare strings: prose, not code
             handler = handlers.get(kind)
             inner = scope
@@ -227,6 +233,8 @@ class _Scan:
                     push((value, inner))
 
     def finish(self) -> None:
+        if self.doctest is not None:
+            self._doctests(self.doctest)
         if self.asserts:
             first = self.asserts[0]
             count = len(self.asserts)
@@ -337,14 +345,23 @@ class _Scan:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> Scope:
         scope.bind(node.name, None, None)
-        return self._new_scope(scope, node.args)
+        inner = self._new_scope(scope, node.args)
+        if id(scope) in self.class_bodies:  # a method: self.x / cls.x look in the class
+            params = (*node.args.posonlyargs, *node.args.args)
+            if params:
+                inner.owner = scope
+                inner.self_name = params[0].arg
+        return inner
 
     def _lambda(self, node: ast.Lambda, scope: Scope) -> Scope:
         return self._new_scope(scope, node.args)
 
     def _class(self, node: ast.ClassDef, scope: Scope) -> Scope:
         scope.bind(node.name, None, None)
-        return self._new_scope(scope, None)
+        body = self._new_scope(scope, None)
+        scope.classes[node.name] = body
+        self.class_bodies.add(id(body))
+        return body
 
     def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         self.deob.bind_import(node, scope)
@@ -408,13 +425,16 @@ class _Scan:
                     scope.bind(element.id, None, None)
             return
         if isinstance(target, ast.Attribute):
-            owner = self.deob.resolve(target.value, scope)
-            if owner is not None and (
-                owner.name in _HOOKABLE or target.attr in _HOOKABLE_ATTRS.get(owner.name, ())
-            ):
-                self.add("LG-PERS-004", node, f"replaces {owner.name}.{target.attr}")
+            self._replaces(target.value, target.attr, node, scope)
+            if isinstance(target.value, ast.Name):
+                body = scope.lookup_class(target.value.id)
+                held = self.deob.resolve(value, scope) if body is not None else None
+                if body is not None and held is not None:
+                    body.attributes[target.attr] = held  # self.run = os.system
             return
         if isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Name):
+                self.deob.bind_member(target.value.id, target.slice, value, scope)
             base = self.deob.resolve(target.value, scope)
             if base is not None and base.name == "os.environ":
                 key = self.deob.fold(target.slice, scope)
@@ -422,6 +442,14 @@ class _Scan:
                     self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
                 elif key is not None and key.value in _INJECTING_ENV:
                     self.add("LG-PERS-004", node, f"sets {key.value}")
+
+    def _replaces(self, owner_node: ast.expr, attr: str, node: ast.AST, scope: Scope) -> None:
+        """``os.system = f`` / ``setattr(torch, "load", f)``: a hook on what others call."""
+        owner = self.deob.resolve(owner_node, scope)
+        if owner is not None and (
+            owner.name in _HOOKABLE or attr in _HOOKABLE_ATTRS.get(owner.name, ())
+        ):
+            self.add("LG-PERS-004", node, f"replaces {owner.name}.{attr}")
 
     def _secret_assignment(self, name: str, value: ast.expr, scope: Scope) -> None:
         for sub in _bounded_walk(value, 64):
@@ -540,7 +568,7 @@ class _Scan:
         self._keywords(node)
         if callee is None:
             self._callable_arguments(node, scope, all_rules=False)
-            self._method_call(node, scope)
+            self._method_call(self._named_method(node, scope), scope)
             return
         name = callee.name
         rule = R.CALL_RULES.get(name)
@@ -563,7 +591,21 @@ class _Scan:
             self._command_text(node, args[0] if args else None, scope)
         elif name in R.EXEC_CALLS or name in R.EVAL_CALLS or name in R.COMPILE_CALLS:
             self._exec(node, name, callee, scope)
-        elif name in R.DYNAMIC_IMPORT_CALLS:
+        elif name in R.CODE_RUNNERS:
+            position, keyword = R.CODE_RUNNERS[name]
+            code = args[position] if len(args) > position else _kw(node, keyword)
+            if code is not None and not isinstance(code, ast.Lambda):
+                self._exec(node, name, callee, scope, code)
+        elif name in R.DOCTEST_RUNNERS:
+            self.doctest = self.doctest or node
+        elif name == "builtins.setattr" and len(args) >= 2:
+            attr = deob.fold(args[1], scope)
+            if attr is not None and isinstance(attr.value, str):
+                self._replaces(args[0], attr.value, node, scope)
+        elif name in R.TOKEN_READS:
+            self.add("LG-CRED-002", node, f"{name}: reads the stored access token")
+            scope.marks.setdefault("secret", node.lineno)
+        elif name in R.DYNAMIC_IMPORT_CALLS or name in R.NAME_RESOLVERS:
             if args and deob.fold(args[0], scope) is None:
                 self.add("LG-EXEC-007", node, f"{name} of a computed module name")
         elif name in R.TORCH_LOAD:
@@ -681,6 +723,22 @@ class _Scan:
         if isinstance(value, str) and len(value) >= 4 and _STRING_HINT.search(value):
             self._check_string(value, node, scope)
 
+    def _named_method(self, node: ast.Call, scope: Scope) -> ast.Call:
+        """``getattr(x, "system")(...)`` on a receiver we cannot name reads as ``x.system(...)``."""
+        func = node.func
+        if not isinstance(func, ast.Call) or len(func.args) != 2 or func.keywords:
+            return node
+        getter = self.deob.resolve(func.func, scope)
+        attr = self.deob.fold(func.args[1], scope)
+        if getter is None or getter.name != "builtins.getattr" or attr is None:
+            return node
+        if not isinstance(attr.value, str) or not attr.value.isidentifier():
+            return node
+        method = ast.copy_location(ast.Attribute(func.args[0], attr.value, ast.Load()), func)
+        call = ast.copy_location(ast.Call(method, node.args, node.keywords), node)
+        self.synthetic += (method, call)
+        return call
+
     def _method_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
         if not isinstance(func, ast.Attribute):
@@ -698,6 +756,11 @@ class _Scan:
             self._write(node, attr, base, scope)
         elif attr in _CALLBACK_METHODS:
             self._callable_arguments(node, scope)
+        elif attr in ("subprocess_shell", "create_subprocess_shell"):
+            self.add("LG-CMD-002", node, f".{attr}() runs a shell command")
+            position = 1 if attr == "subprocess_shell" else 0
+            command = node.args[position] if len(node.args) > position else None
+            self._command_text(node, command, scope)
         elif attr in R.EXEC_MODULE_ATTRS:
             self.add("LG-EXEC-006", node, f".{attr}() runs a module's code")
         elif attr in ("decode", "join", "format", "replace"):
@@ -778,8 +841,30 @@ class _Scan:
             self.add("LG-CMD-003", node, f"{name} starts a program", evidence=callee.via)
         self._command_text(node, command, scope)
 
+    def _split_command(self, command: ast.AST | None, scope: Scope) -> str | None:
+        """The text of ``shlex.split(text)`` or ``text.split()``: an argument list from a string."""
+        if not isinstance(command, ast.Call) or len(command.args) > 1:
+            return None
+        func = command.func
+        if isinstance(func, ast.Attribute) and func.attr == "split" and not command.args:
+            text = self.deob.fold(func.value, scope)
+        else:
+            splitter = self.deob.resolve(func, scope)
+            if splitter is None or splitter.name != "shlex.split" or not command.args:
+                return None
+            text = self.deob.fold(command.args[0], scope)
+        return text.text() if text is not None else None
+
     def _interpreter_command(self, command: ast.AST | None, scope: Scope) -> str | None:
         """``["/bin/sh", "-c", ...]`` or ``[sys.executable, "-c", ...]``: a shell in disguise."""
+        split = self._split_command(command, scope)
+        if split is not None:
+            words = split.split()
+            if len(words) > 1 and words[1] in ("-c", "/c", "-Command", "-e"):
+                program_name = words[0].rsplit("/", 1)[-1]
+                if program_name in R.SHELLS:
+                    return f"an interpreter running inline code ({program_name} {words[1]})"
+            return None
         if not isinstance(command, ast.List | ast.Tuple) or len(command.elts) < 2:
             return None
         flag = self.deob.fold(command.elts[1], scope)
@@ -818,6 +903,9 @@ class _Scan:
             self.add("LG-NET-003", node, f"command queries cloud metadata: {_short(text)!r}")
 
     def _command_string(self, command: ast.AST, scope: Scope) -> str | None:
+        split = self._split_command(command, scope)
+        if split is not None:
+            return split
         if isinstance(command, ast.List | ast.Tuple):
             parts = []
             for element in command.elts[:64]:
@@ -829,20 +917,28 @@ class _Scan:
             return None
         return folded.text()
 
-    def _exec(self, node: ast.Call, name: str, callee: Resolved, scope: Scope) -> None:
+    def _exec(
+        self,
+        node: ast.Call,
+        name: str,
+        callee: Resolved,
+        scope: Scope,
+        source: ast.AST | None = None,
+    ) -> None:
         short = name.split(".")[-1]
-        if not node.args:
+        if source is None and not node.args:
             return
-        source_node: ast.AST = node.args[0]
+        runner = source is not None  # timeit/cProfile/code...: exec under another name
+        source_node: ast.AST = source if source is not None else node.args[0]
         # exec(compile(src, ...)): judge src
         if isinstance(source_node, ast.Call):
             inner = self.deob.resolve(source_node.func, scope)
             if inner is not None and inner.name in R.COMPILE_CALLS and source_node.args:
                 source_node = source_node.args[0]
         if self.fetchy:
-            source = self._taint(source_node, scope)
-            if source is not None:
-                self.add("LG-DL-001", node, f"{short} of data from {source}")
+            fetched = self._taint(source_node, scope)
+            if fetched is not None:
+                self.add("LG-DL-001", node, f"{short} of data from {fetched}")
                 return
         folded = self.deob.fold(source_node, scope)
         if folded is not None:
@@ -872,7 +968,16 @@ class _Scan:
                 confidence=Confidence.MEDIUM,
             )
             return
-        if name in R.EXEC_CALLS:
+        if runner:  # a callable or a computed string: medium, these also time functions
+            self.add(
+                "LG-EXEC-001",
+                node,
+                f"{name} runs dynamic code",
+                severity=Severity.MEDIUM,
+                confidence=Confidence.LOW,
+                evidence=callee.via,
+            )
+        elif name in R.EXEC_CALLS:
             self.add("LG-EXEC-001", node, "exec of dynamic code", evidence=callee.via)
         elif name in R.EVAL_CALLS:
             self.add("LG-EXEC-002", node, "eval of a dynamic expression", evidence=callee.via)
@@ -895,6 +1000,19 @@ class _Scan:
                 return callee.name
             return None
         return None
+
+    def _doctests(self, runner: ast.Call) -> None:
+        """doctest runs the ``>>>`` examples of docstrings: analyse them as code."""
+        self.add("LG-EXEC-006", runner, "runs the examples in docstrings as code")
+        lines: list[str] = []
+        for doc in self.docstrings:
+            for line in str(doc.value).splitlines():
+                stripped = line.strip()
+                if stripped.startswith((">>>", "...")):
+                    lines.append(stripped[4:])
+        if lines:
+            text = "\n".join(lines)
+            self._payload(text, Folded(text, ("doctest examples",)), runner, self.module)
 
     def _maybe_payload(self, node: ast.Call, scope: Scope, executed: bool) -> None:
         folded = self.deob.fold(node, scope)
@@ -1073,10 +1191,8 @@ class _Scan:
 
     def _write(self, node: ast.Call, method: str, base: ast.expr, scope: Scope) -> None:
         path: Folded | None = None
-        if isinstance(base, ast.Name):
-            known, path = scope.opened(base.id)
-            if not known:
-                path = None
+        if isinstance(base, ast.Name) and scope.opened(base.id)[0]:
+            path = scope.opened(base.id)[1]
         elif isinstance(base, ast.Call) and (opened := self._opened_path(base, scope)):
             path = opened[0]  # open("x.py", "w").write(...)
         else:
@@ -1094,7 +1210,7 @@ class _Scan:
         value = path.value
         if R.PERSISTENCE_PATH.search(value):
             self.add("LG-PERS-001", node, f"writes persistence location {value!r}")
-        elif R.SITE_PACKAGES.search(value):
+        elif R.SITE_PACKAGES.search(value) or value.startswith(INSTALLED):
             self.add("LG-PERS-003", node, f"writes into installed packages {value!r}")
         elif value.startswith(("/", "~")) and not value.startswith(_SAFE_WRITE_ROOTS):
             self.add("LG-PERS-002", node, f"writes {value!r}")
@@ -1265,6 +1381,10 @@ def _kw(node: ast.Call, name: str) -> ast.expr | None:
     for keyword in node.keywords:
         if keyword.arg == name:
             return keyword.value
+        if keyword.arg is None and isinstance(keyword.value, ast.Dict):  # f(**{"shell": True})
+            for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == name:
+                    return value
     return None
 
 
