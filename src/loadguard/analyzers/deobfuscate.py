@@ -124,6 +124,8 @@ class Scope:
     owner: Scope | None = None  # for a method: the body scope of its class
     self_name: str | None = None  # for a method: its first parameter (self, cls)
     attributes: dict[str, Resolved] = field(default_factory=dict)  # self.x = os.system
+    returns: dict[str, Resolved] = field(default_factory=dict)  # def f(): return os.system
+    function: str | None = None  # for a function body: the function's name
 
     def lookup_alias(self, name: str) -> Resolved | None:
         scope: Scope | None = self
@@ -163,6 +165,16 @@ class Scope:
             if name in scope.members:
                 return scope.members[name]
             if name in scope.shadowed or name in scope.aliases or name in scope.consts:
+                return None
+            scope = scope.parent
+        return None
+
+    def lookup_returns(self, name: str) -> Resolved | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.returns:
+                return scope.returns[name]
+            if name in scope.aliases or name in scope.consts:
                 return None
             scope = scope.parent
         return None
@@ -232,9 +244,15 @@ class Scope:
 class Deobfuscator:
     """Folds and resolves expressions of one module; stateless apart from a memo."""
 
-    def __init__(self, star_names: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        star_names: Callable[[str, str], bool] | None = None,
+        prefer: Callable[[str], bool] | None = None,
+    ) -> None:
         # star_names(module, name): is ``name`` worth resolving through ``from module import *``
         self._star_names = star_names or (lambda module, name: False)
+        # prefer(name): of ``a if c else b`` / ``a or b``, the alternative rules care about
+        self._prefer = prefer or (lambda name: False)
         # Handlers of one statement ask about the same nodes; answers cannot change in between.
         self._resolved: dict[int, Resolved | None] = {}
         self._folded: dict[int, Folded | None] = {}
@@ -360,6 +378,17 @@ class Deobfuscator:
         if kind is ast.Lambda:
             assert isinstance(node, ast.Lambda)
             return self._resolve_lambda(node, scope, depth)
+        if kind is ast.IfExp or kind is ast.BoolOp:
+            # print if False else os.system: either may be the one called
+            options = (
+                [node.body, node.orelse]  # type: ignore[attr-defined]
+                if kind is ast.IfExp
+                else node.values  # type: ignore[attr-defined]
+            )
+            found = [self.resolve(o, scope, depth + 1) for o in options[:8]]
+            named = [r for r in found if r is not None]
+            preferred = [r for r in named if self._prefer(r.name)]
+            return (preferred or named)[0] if named else None
         return None
 
     @staticmethod
@@ -412,6 +441,10 @@ class Deobfuscator:
                     return self._lookup(owner, args[0], scope, depth)
         callee = self.resolve(func, scope, depth + 1)
         if callee is None:
+            if type(func) is ast.Name:  # a repo function that returns a callable
+                held = scope.lookup_returns(func.id)
+                if held is not None:
+                    return Resolved(held.name, (*held.via, f"returned by {func.id}()"))
             return None
         name = callee.name
         if name == "builtins.getattr" and len(args) >= 2:

@@ -169,12 +169,13 @@ class _Scan:
         self.origin = origin
         self.depth = depth
         self.fetchy = fetchy
-        self.deob = Deobfuscator(_star_names)
+        self.deob = Deobfuscator(_star_names, _DANGEROUS.__contains__)
         self.asserts: list[ast.Assert] = []
         self.class_bodies: set[int] = set()  # ids of class body scopes
         self.docstrings: list[ast.Constant] = []  # prose that doctest would run
         self.doctest: ast.Call | None = None  # a call that runs docstring examples
         self.synthetic: list[ast.AST] = []  # nodes built here, kept alive for the memo ids
+        self.token_names: set[str] = set()  # names bound to a stored access token
         shared.scopes.append(module)
         self._handlers = {
             ast.Call: self._call,
@@ -196,6 +197,7 @@ class _Scan:
             ast.Constant: self._constant,
             ast.Assert: self._assert,
             ast.ExceptHandler: self._except,
+            ast.Return: self._return,
         }
 
     # ------------------------------------------------------------------ walk
@@ -346,6 +348,7 @@ class _Scan:
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> Scope:
         scope.bind(node.name, None, None)
         inner = self._new_scope(scope, node.args)
+        inner.function = node.name
         if id(scope) in self.class_bodies:  # a method: self.x / cls.x look in the class
             params = (*node.args.posonlyargs, *node.args.args)
             if params:
@@ -415,6 +418,12 @@ class _Scan:
                 self.shared.native_handles.add(name)
             if _secretish(name):
                 self._secret_assignment(name, value, scope)
+            if isinstance(value, ast.Call):
+                getter = self.deob.resolve(value.func, scope)
+                if getter is not None and getter.name in R.TOKEN_READS:
+                    self.token_names.add(name)
+                else:
+                    self.token_names.discard(name)
             return
         if isinstance(target, ast.Tuple | ast.List):
             values = value.elts if isinstance(value, ast.Tuple | ast.List) else None
@@ -446,10 +455,23 @@ class _Scan:
     def _replaces(self, owner_node: ast.expr, attr: str, node: ast.AST, scope: Scope) -> None:
         """``os.system = f`` / ``setattr(torch, "load", f)``: a hook on what others call."""
         owner = self.deob.resolve(owner_node, scope)
-        if owner is not None and (
-            owner.name in _HOOKABLE or attr in _HOOKABLE_ATTRS.get(owner.name, ())
+        if owner is None:
+            return
+        target = f"{owner.name}.{attr}"
+        if target in R.DESERIALIZE_SINKS or target in R.TORCH_LOAD:  # every later load runs it
+            self.add(
+                "LG-PERS-004",
+                node,
+                f"replaces the loader {target}",
+                severity=Severity.HIGH,
+                confidence=Confidence.HIGH,
+            )
+        elif (
+            owner.name in _HOOKABLE
+            or attr in _HOOKABLE_ATTRS.get(owner.name, ())
+            or (owner.name.startswith(_HUB_PACKAGES) and attr in _HUB_LOADERS)
         ):
-            self.add("LG-PERS-004", node, f"replaces {owner.name}.{attr}")
+            self.add("LG-PERS-004", node, f"replaces {target}")
 
     def _secret_assignment(self, name: str, value: ast.expr, scope: Scope) -> None:
         for sub in _bounded_walk(value, 64):
@@ -492,6 +514,15 @@ class _Scan:
                 scope.marks.setdefault("secret", node.lineno)
 
     # ------------------------------------------------------------------ simple nodes
+
+    def _return(self, node: ast.Return, scope: Scope) -> None:
+        """``def pick(): return os.system``: ``pick()`` names os.system."""
+        if node.value is None or scope.function is None or scope.parent is None:
+            return
+        if type(node.value) in (ast.Name, ast.Attribute, ast.Subscript, ast.Call):
+            held = self.deob.resolve(node.value, scope)
+            if held is not None:
+                scope.parent.returns[scope.function] = held
 
     def _assert(self, node: ast.Assert, scope: Scope) -> None:
         self.asserts.append(node)
@@ -604,7 +635,6 @@ class _Scan:
                 self._replaces(args[0], attr.value, node, scope)
         elif name in R.TOKEN_READS:
             self.add("LG-CRED-002", node, f"{name}: reads the stored access token")
-            scope.marks.setdefault("secret", node.lineno)
         elif name in R.DYNAMIC_IMPORT_CALLS or name in R.NAME_RESOLVERS:
             if args and deob.fold(args[0], scope) is None:
                 self.add("LG-EXEC-007", node, f"{name} of a computed module name")
@@ -1132,6 +1162,7 @@ class _Scan:
 
     def _egress(self, node: ast.Call, name: str, scope: Scope) -> None:
         self.add("LG-NET-001", node, f"network call {name}")
+        self._token_sent(node, scope)
         scope.marks.setdefault("egress", node.lineno)
         if self.shared.egress_line is None:
             self.shared.egress_line = self._outer_line(node)
@@ -1141,6 +1172,24 @@ class _Scan:
                 if resolved is not None and resolved.name == "os.environ":
                     self.add("LG-CRED-003", node, "sends the environment over the network")
                     scope.marks.setdefault("secret", node.lineno)
+                    return
+
+    def _token_sent(self, node: ast.Call, scope: Scope) -> None:
+        """A stored access token in a request's URL or body (headers authenticate: not counted)."""
+        carriers = [*node.args, *(k.value for k in node.keywords if k.arg not in _AUTH_KEYWORDS)]
+        for carrier in carriers:
+            for sub in _bounded_walk(carrier, 200):
+                held = isinstance(sub, ast.Name) and sub.id in self.token_names
+                if not held and isinstance(sub, ast.Call):
+                    getter = self.deob.resolve(sub.func, scope)
+                    held = getter is not None and getter.name in R.TOKEN_READS
+                if held:
+                    self.add(
+                        "LG-CRED-004",
+                        node,
+                        "sends the stored access token in a request's URL or body",
+                        severity=Severity.CRITICAL,
+                    )
                     return
 
     def _env_write(self, node: ast.Call, scope: Scope) -> None:
@@ -1314,6 +1363,8 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "", "0.0.0.0", "::1") or host.startswith("127.")
 
 
+# Keywords of request calls that authenticate rather than carry data.
+_AUTH_KEYWORDS = frozenset({"headers", "auth", "token", "cookies", "use_auth_token"})
 _CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
 _INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
                             "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip
@@ -1321,6 +1372,11 @@ _INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "
 # (torch.linspace = patched, common in model code) only the loaders themselves.
 _HOOKABLE = frozenset({"builtins", "os", "subprocess", "pickle", "importlib", "marshal"})
 _HOOKABLE_ATTRS = {"torch": ("load", "hub"), "torch.serialization": ("load",)}
+_HUB_PACKAGES = ("transformers", "huggingface_hub", "safetensors", "diffusers")
+_HUB_LOADERS = frozenset(
+    {"from_pretrained", "hf_hub_download", "snapshot_download", "load_file", "safe_open",
+     "load_state_dict", "get_class_from_dynamic_module"}
+)  # fmt: skip
 _BLOB_LOADERS = frozenset({"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads"})
 _BYTES_CALLS = frozenset({"builtins.bytes", "builtins.bytearray"})
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
