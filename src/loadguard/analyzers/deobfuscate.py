@@ -287,6 +287,9 @@ class Deobfuscator:
     def bind_value(self, name: str, value: ast.expr, scope: Scope) -> None:
         """``name = value``: remember aliases of callables/modules and folded constants."""
         alias = self.resolve(value, scope)
+        if alias is not None and alias.name.endswith(".__file__"):  # p = torch.__file__: a path
+            scope.bind(name, None, _installed_file(alias.name))
+            return
         if alias is not None:
             alias = Resolved(alias.name, (*alias.via, f"alias {name} = {alias.name}"),
                              alias.namespace)  # fmt: skip
@@ -299,7 +302,7 @@ class Deobfuscator:
                 scope.shadowed.discard(name)
                 scope.sequences[name] = items
         if isinstance(value, ast.Dict | ast.List | ast.Tuple):
-            members = self._members(value, scope)
+            members = self._members(value, scope) if _names_something(value) else None
             if members:
                 scope.members[name] = members
 
@@ -623,11 +626,7 @@ class Deobfuscator:
                 return Folded(value)
             return None
         if kind is ast.Name:
-            const = scope.lookup_const(node.id)  # type: ignore[attr-defined]
-            if const is None:
-                alias = scope.lookup_alias(node.id)  # type: ignore[attr-defined]
-                return _installed_file(alias.name) if alias is not None else None
-            return const
+            return scope.lookup_const(node.id)  # type: ignore[attr-defined]
         if kind is ast.Attribute:
             if node.attr != "__file__":  # type: ignore[attr-defined]
                 return None
@@ -1019,6 +1018,12 @@ class Deobfuscator:
 INSTALLED = "<installed packages>"
 _SITE_DIRS = frozenset({"site.getsitepackages", "site.getusersitepackages"})
 _PACKAGE_DIRS = frozenset({"purelib", "platlib"})
+
+
+def _names_something(node: ast.Dict | ast.List | ast.Tuple) -> bool:
+    """Whether a literal container holds a name or attribute (a callable it may keep)."""
+    values = node.values if isinstance(node, ast.Dict) else node.elts
+    return any(type(v) is ast.Name or type(v) is ast.Attribute for v in values[:64])
 
 
 def _installed_file(name: str) -> Folded | None:

@@ -418,12 +418,11 @@ class _Scan:
                 self.shared.native_handles.add(name)
             if _secretish(name):
                 self._secret_assignment(name, value, scope)
-            if isinstance(value, ast.Call):
+            self.token_names.discard(name)
+            if isinstance(value, ast.Call) and _leaf(value.func) in _TOKEN_LEAVES:
                 getter = self.deob.resolve(value.func, scope)
                 if getter is not None and getter.name in R.TOKEN_READS:
                     self.token_names.add(name)
-                else:
-                    self.token_names.discard(name)
             return
         if isinstance(target, ast.Tuple | ast.List):
             values = value.elts if isinstance(value, ast.Tuple | ast.List) else None
@@ -435,7 +434,7 @@ class _Scan:
             return
         if isinstance(target, ast.Attribute):
             self._replaces(target.value, target.attr, node, scope)
-            if isinstance(target.value, ast.Name):
+            if type(value) in _NAMING and isinstance(target.value, ast.Name):
                 body = scope.lookup_class(target.value.id)
                 held = self.deob.resolve(value, scope) if body is not None else None
                 if body is not None and held is not None:
@@ -519,8 +518,9 @@ class _Scan:
         """``def pick(): return os.system``: ``pick()`` names os.system."""
         if node.value is None or scope.function is None or scope.parent is None:
             return
-        if type(node.value) in (ast.Name, ast.Attribute, ast.Subscript, ast.Call):
-            held = self.deob.resolve(node.value, scope)
+        value = node.value
+        if type(value) in _NAMING or (type(value) is ast.Call and type(value.func) is ast.Name):
+            held = self.deob.resolve(value, scope)
             if held is not None:
                 scope.parent.returns[scope.function] = held
 
@@ -1363,6 +1363,16 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "", "0.0.0.0", "::1") or host.startswith("127.")
 
 
+_TOKEN_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in R.TOKEN_READS)
+
+
+def _leaf(node: ast.AST) -> str | None:
+    """The last name of ``a.b.c`` or ``c``."""
+    if type(node) is ast.Attribute:
+        return node.attr
+    return node.id if type(node) is ast.Name else None
+
+
 # Keywords of request calls that authenticate rather than carry data.
 _AUTH_KEYWORDS = frozenset({"headers", "auth", "token", "cookies", "use_auth_token"})
 _CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
@@ -1380,6 +1390,8 @@ _HUB_LOADERS = frozenset(
 _BLOB_LOADERS = frozenset({"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads"})
 _BYTES_CALLS = frozenset({"builtins.bytes", "builtins.bytearray"})
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
+# Expressions that can name a callable held elsewhere (os.system, mods["x"], f).
+_NAMING = frozenset({ast.Name, ast.Attribute, ast.Subscript})
 
 
 # Fields that never hold a node a rule looks at: names, numbers, contexts, operators.
