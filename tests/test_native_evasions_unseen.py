@@ -181,8 +181,18 @@ IMPLICIT = {
 }  # fmt: skip
 
 
+# Repo functions called through a namespace lookup rather than by name.
+_FUNCTION = "def pay():\n    __import__('os').system('true')\n"
+NAMESPACE_CALLS = {
+    "globals_item": _FUNCTION + "globals()['pa' + 'y']()\n",
+    "own_module_getattr": _FUNCTION + "import sys\ngetattr(sys.modules[__name__], 'pay')()\n",
+    "own_module_vars": _FUNCTION + "import sys\nvars(sys.modules[__name__])['pay']()\n",
+}
+IMPLICIT.update(NAMESPACE_CALLS)
+
+
 @pytest.mark.parametrize("name", sorted(IMPLICIT))
-def test_implicitly_called_special_methods_are_reachable(name: str, make_repo: MakeRepo) -> None:
+def test_code_without_a_direct_call_site_is_reachable(name: str, make_repo: MakeRepo) -> None:
     root = make_repo({"config.json": CONFIG, "modeling_x.py": IMPLICIT[name] + MODEL})
     found = _found(root, "modeling_x.py", "LG-OBF-003") + _found(
         root, "modeling_x.py", "LG-CMD-001"

@@ -557,6 +557,8 @@ class ReachBuilder:
                             continue
                     results.append(ExternalV(value.name + "()"))
             return results
+        if isinstance(expr, ast.Subscript):
+            return self._namespace_item(expr, module, fn, depth)
         if isinstance(expr, (ast.IfExp,)):
             return self.eval(expr.body, module, fn, depth + 1) + self.eval(
                 expr.orelse, module, fn, depth + 1
@@ -570,6 +572,35 @@ class ReachBuilder:
             return [ExternalV(type(expr).__name__.lower())]
         if isinstance(expr, (ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
             return [ExternalV("comprehension")]
+        return []
+
+    def _namespace_item(
+        self, expr: ast.Subscript, module: ModuleInfo, fn: FunctionInfo | None, depth: int
+    ) -> list[Value]:
+        """``globals()["f"]``, ``vars(m)["f"]``, ``m.__dict__["f"]``, ``sys.modules[__name__]``."""
+        base = expr.value
+        if (
+            isinstance(expr.slice, ast.Name)
+            and expr.slice.id == "__name__"
+            and dotted_name(base) == "sys.modules"
+        ):
+            return [ModuleV(module.key)]  # the running module itself
+        key = fold(expr.slice, self, module, fn)
+        if key is None:
+            return []
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name):
+            if base.func.id in _DYNAMIC_LOOKUPS and not base.args:
+                return self.lookup(key, module, fn, depth + 1)
+            if base.func.id == "vars" and len(base.args) == 1:
+                owners = self.eval(base.args[0], module, fn, depth + 1)
+                return _unique([v for o in owners for v in self.get_attr(o, key, depth + 1)])
+            return []
+        if isinstance(base, ast.Attribute) and base.attr == "__dict__":
+            owners = self.eval(base.value, module, fn, depth + 1)
+            return _unique([v for o in owners for v in self.get_attr(o, key, depth + 1)])
+        if dotted_name(base) == "sys.modules":
+            repo_key = key.replace(".", "/")
+            return [ModuleV(repo_key)] if self.in_repo(repo_key) else []
         return []
 
     def get_attr(self, value: Value, name: str, depth: int) -> list[Value]:
@@ -974,7 +1005,7 @@ class _Walker:
         else:
             self.dynamic_callee(node)
             rest.append(func)
-            values = self.eval(func) if not isinstance(func, ast.Subscript) else []
+            values = self.eval(func)
             self.emit(values, is_call=True)
         for value in values:
             if isinstance(value, ExternalV):
