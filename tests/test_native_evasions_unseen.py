@@ -143,7 +143,40 @@ PAYLOADS = {
         "LG-CMD-002",
     ),
 }
-CASES = {**NAME_HIDING, **CODE_RUNNERS, **PAYLOADS}
+# Places that run code later, beyond shell rc files and cron: tool start-up files,
+# package-index configuration, PATH directories, and the caches other loaders import.
+PERSISTENCE = {
+    "ipython_startup": (
+        "import os\np = os.path.expanduser('~/.ipython/profile_default/startup/00-x.py')\n"
+        "open(p, 'w').write('import os')\n",
+        "LG-PERS-001",
+    ),
+    "git_hook": (
+        "import os\nopen(os.path.join(os.getcwd(), '.git/hooks/post-checkout'), 'w').write('')\n",
+        "LG-PERS-001",
+    ),
+    "pip_conf": (
+        "import os\nopen(os.path.expanduser('~/.config/pip/pip.conf'), 'w')"
+        ".write('[global]\\nindex-url = http://x.invalid')\n",
+        "LG-PERS-001",
+    ),
+    "path_directory": (
+        "import os\nopen(os.path.expanduser('~/.local/bin/python3'), 'w').write('#!/bin/sh')\n",
+        "LG-PERS-001",
+    ),
+    "hf_modules_cache": (
+        "import os\nfrom transformers.utils import HF_MODULES_CACHE\n"
+        "open(os.path.join(HF_MODULES_CACHE, 'transformers_modules', 'x.py'), 'w').write('')\n",
+        "LG-PERS-003",
+    ),
+    "torch_hub_cache": (
+        "import torch, os\np = os.path.join(torch.hub.get_dir(), 'x_main', 'hubconf.py')\n"
+        "open(p, 'w').write('import os')\n",
+        "LG-PERS-003",
+    ),
+    "ld_preload": ("import os\nos.environ['LD_PRELOAD'] = '/tmp/x.so'\n", "LG-PERS-004"),
+}
+CASES = {**NAME_HIDING, **CODE_RUNNERS, **PAYLOADS, **PERSISTENCE}
 
 
 def _found(root: Path, path: str, rule: str) -> list[tuple[str, str, bool | None]]:
@@ -219,6 +252,12 @@ BENIGN = {
     ),
     "conditional_builtin": "import sys\nout = print if sys.stdout else repr\nout('x')\n",
     "returns_a_path": "import os\ndef root():\n    return os.path.dirname(__file__)\nroot()\n",
+    "hub_mirror": "import os\nos.environ['HF_ENDPOINT'] = 'https://hf-mirror.invalid'\n",
+    "cache_read": (
+        "import os\nfrom transformers.utils import HF_MODULES_CACHE\n"
+        "print(os.listdir(os.path.join(HF_MODULES_CACHE, 'transformers_modules')))\n"
+    ),
+    "path_named_not_written": "import os\nprint(os.path.expanduser('~/.local/bin'))\n",
     "forward_patched": (
         "import transformers\ndef fwd(self, x):\n    return x\n"
         "transformers.models.llama.modeling_llama.LlamaAttention.forward = fwd\n"

@@ -626,12 +626,21 @@ class Deobfuscator:
                 return Folded(value)
             return None
         if kind is ast.Name:
-            return scope.lookup_const(node.id)  # type: ignore[attr-defined]
+            const = scope.lookup_const(node.id)  # type: ignore[attr-defined]
+            if const is None and node.id.isupper():  # type: ignore[attr-defined]
+                alias = scope.lookup_alias(node.id)  # type: ignore[attr-defined]
+                known = _KNOWN_PATHS.get(alias.name) if alias is not None else None
+                return Folded(known) if known is not None else None
+            return const
         if kind is ast.Attribute:
-            if node.attr != "__file__":  # type: ignore[attr-defined]
+            attr = node.attr  # type: ignore[attr-defined]
+            if attr != "__file__" and not attr.isupper():
                 return None
             module = self.resolve(node, scope, depth + 1)
-            return _installed_file(module.name) if module is not None else None
+            if module is None:
+                return None
+            known = _KNOWN_PATHS.get(module.name)
+            return Folded(known) if known is not None else _installed_file(module.name)
         if kind is ast.BinOp:
             assert isinstance(node, ast.BinOp)
             return self._fold_binop(node, scope, depth)
@@ -813,6 +822,8 @@ class Deobfuscator:
             return Folded(path.value.rstrip("/").rsplit("/", 1)[0], path.chain)
         if name in _SITE_DIRS:
             return Folded(INSTALLED)
+        if name == "torch.hub.get_dir" and not args:
+            return Folded("~/.cache/torch/hub")
         if name in ("sysconfig.get_path", "distutils.sysconfig.get_python_lib") and args:
             which = self.fold(args[0], scope, depth + 1)
             return Folded(INSTALLED) if which and which.value in _PACKAGE_DIRS else None
@@ -1017,6 +1028,15 @@ class Deobfuscator:
 # ``torch.__file__``, ``site.getsitepackages()``, ``sysconfig.get_path("purelib")``).
 INSTALLED = "<installed packages>"
 _SITE_DIRS = frozenset({"site.getsitepackages", "site.getusersitepackages"})
+# Where loaders keep code they import later (defaults; the environment may move them).
+_KNOWN_PATHS = {
+    "transformers.utils.HF_MODULES_CACHE": "~/.cache/huggingface/modules",
+    "transformers.dynamic_module_utils.HF_MODULES_CACHE": "~/.cache/huggingface/modules",
+    "transformers.utils.hub.HF_MODULES_CACHE": "~/.cache/huggingface/modules",
+    "huggingface_hub.constants.HF_HUB_CACHE": "~/.cache/huggingface/hub",
+    "huggingface_hub.constants.HUGGINGFACE_HUB_CACHE": "~/.cache/huggingface/hub",
+    "transformers.utils.TRANSFORMERS_CACHE": "~/.cache/huggingface/hub",
+}
 _PACKAGE_DIRS = frozenset({"purelib", "platlib"})
 
 

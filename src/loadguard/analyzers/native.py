@@ -60,7 +60,8 @@ _STRING_HINT = re.compile(
     r"aws|ssh|netrc|huggingface|credentials|docker|kube|pypirc|gcloud|azure|npmrc|gnupg|shadow"
     r"|Login Data|firefox|wallet|_history|169\.254|metadata\.|100\.100\.100|fd00:ec2|bash|zsh"
     r"|profile|cshrc|fish|customize|cron|systemd|authorized_keys|autostart|preload|rc\.local"
-    r"|LaunchAgents|init\.d|CurrentVersion|-packages|cgroup|TracerPid|/proc/self|VBOX|VirtualBox"
+    r"|LaunchAgents|init\.d|CurrentVersion|-packages|ipython|jupyter|gitconfig|git/hooks|pip\.conf"
+    r"|pip\.ini|pydistutils|condarc|sudoers|/etc/environment|cgroup|TracerPid|/proc/self|VBOX|VirtualBox"
     r"|VMware|vmware|QEMU|qemu|KVM|Xen|hypervisor|/sys/class/dmi|sandboxie|wireshark|dbg"
     r"|GITHUB_ACTIONS|GITLAB_CI|JENKINS_URL|TRAVIS|BUILDKITE|CIRCLECI"
 )
@@ -448,8 +449,8 @@ class _Scan:
                 key = self.deob.fold(target.slice, scope)
                 if key is not None and key.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
                     self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
-                elif key is not None and key.value in _INJECTING_ENV:
-                    self.add("LG-PERS-004", node, f"sets {key.value}")
+                elif key is not None and isinstance(key.value, str):
+                    self._env_hook(key.value, node)
 
     def _replaces(self, owner_node: ast.expr, attr: str, node: ast.AST, scope: Scope) -> None:
         """``os.system = f`` / ``setattr(torch, "load", f)``: a hook on what others call."""
@@ -1201,8 +1202,20 @@ class _Scan:
             folded = self.deob.fold(key, scope)
             if folded is not None and folded.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
                 self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
-            elif folded is not None and folded.value in _INJECTING_ENV:
-                self.add("LG-PERS-004", node, f"sets {folded.value}")
+            elif folded is not None and isinstance(folded.value, str):
+                self._env_hook(folded.value, node)
+
+    def _env_hook(self, variable: str, node: ast.AST) -> None:
+        """An environment variable that injects code into, or redirects, what runs next."""
+        if variable in _PRELOAD_ENV:  # every later process loads the named library/script
+            self.add(
+                "LG-PERS-004",
+                node,
+                f"sets {variable}: later processes load what it names",
+                severity=Severity.HIGH,
+            )
+        elif variable in _INJECTING_ENV:
+            self.add("LG-PERS-004", node, f"sets {variable}")
 
     def _weak_hash(self, node: ast.Call, name: str, scope: Scope) -> None:
         if any(k.arg == "usedforsecurity" for k in node.keywords):
@@ -1261,6 +1274,10 @@ class _Scan:
             self.add("LG-PERS-001", node, f"writes persistence location {value!r}")
         elif R.SITE_PACKAGES.search(value) or value.startswith(INSTALLED):
             self.add("LG-PERS-003", node, f"writes into installed packages {value!r}")
+        elif R.LOADER_CACHE.search(value) and _CODE_SUFFIX.search(value):
+            self.add("LG-PERS-003", node, f"writes code into another loader's cache {value!r}")
+        elif R.HIJACK_PATH.search(value):
+            self.add("LG-PERS-001", node, f"writes a system or PATH location {value!r}")
         elif value.startswith(("/", "~")) and not value.startswith(_SAFE_WRITE_ROOTS):
             self.add("LG-PERS-002", node, f"writes {value!r}")
 
@@ -1376,8 +1393,13 @@ def _leaf(node: ast.AST) -> str | None:
 # Keywords of request calls that authenticate rather than carry data.
 _AUTH_KEYWORDS = frozenset({"headers", "auth", "token", "cookies", "use_auth_token"})
 _CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
-_INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
-                            "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip
+_PRELOAD_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
+                          "BASH_ENV", "PROMPT_COMMAND"})  # fmt: skip
+# Also set by benign code (mirrors, proxies, paths): reported, not ranked high.
+_INJECTING_ENV = frozenset({"PYTHONINSPECT", "ENV", "PYTHONPATH", "PYTHONHOME", "PIP_INDEX_URL",
+                            "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "HF_ENDPOINT",
+                            "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy",
+                            "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"})  # fmt: skip
 # Replacing anything in these modules intercepts security-relevant calls; elsewhere
 # (torch.linspace = patched, common in model code) only the loaders themselves.
 _HOOKABLE = frozenset({"builtins", "os", "subprocess", "pickle", "importlib", "marshal"})

@@ -407,8 +407,15 @@ PERSISTENCE_PATH = re.compile(
     r"|config/fish/config\.fish|sitecustomize\.py|usercustomize\.py"
     r"|/etc/cron|/var/spool/cron|\bcrontab\b|\.config/systemd/user|/etc/systemd/system"
     r"|authorized_keys|\.config/autostart|/etc/ld\.so\.preload|/etc/rc\.local"
-    r"|/etc/profile|Library/LaunchAgents|/etc/init\.d|CurrentVersion\\\\?Run)"
+    r"|/etc/profile|Library/LaunchAgents|/etc/init\.d|CurrentVersion\\\\?Run"
+    r"|\.ipython/profile_[^/]*/startup|\.jupyter/[^/]*config\.py|\.gitconfig\b|\.git/hooks/"
+    r"|pip/pip\.conf|\.pip/pip\.conf|pip\.ini\b|\.pydistutils\.cfg|\.condarc|/etc/sudoers"
+    r"|\.ssh/rc\b|/etc/environment)"
 )
+# Written (not merely named): directories on PATH and system configuration.
+HIJACK_PATH = re.compile(r"^(~/\.local/bin/|/usr/local/s?bin/|/usr/s?bin/|/s?bin/|/etc/)")
+# Caches other loaders import code from: a .py written here runs at their next load.
+LOADER_CACHE = re.compile(r"(huggingface/modules|transformers_modules|torch/hub/|huggingface/hub/)")
 SITE_PACKAGES = re.compile(r"(site-packages|dist-packages)")
 SHELL_PAYLOAD = re.compile(
     r"(\b(curl|wget)\b[^|;&]*\|\s*(ba|z|da)?sh\b|/dev/tcp/|\bnc\b[^|;&]*\s-[a-z]*e\b"
