@@ -68,6 +68,17 @@ NAME_HIDING = {
     ),
 }
 CODE_RUNNERS = {
+    "module_docstring": ('"""\nimport os\nos.system(\'true\')\n"""\nexec(__doc__)\n', "LG-CMD-001"),
+    "callback_looked_up": (
+        "import threading, os\n"
+        "threading.Thread(target=getattr(os, 'sys' + 'tem'), args=('true',)).start()\n",
+        "LG-CMD-001",
+    ),
+    "executor_submit_looked_up": (
+        "import os\nfrom concurrent.futures import ThreadPoolExecutor\n"
+        "ThreadPoolExecutor(1).submit(getattr(os, 'system'), 'true')\n",
+        "LG-CMD-001",
+    ),
     "timeit": (
         "import timeit\ntimeit.timeit(\"__import__('os').system('true')\", number=1)\n",
         "LG-CMD-001",

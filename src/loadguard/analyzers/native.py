@@ -148,7 +148,11 @@ def analyze_source(data: bytes, path: str = "<source>") -> AnalyzerOutput:
 
 def analyze_tree(tree: ast.Module, text: str, path: str) -> tuple[Finding, ...]:
     shared = _Shared(path)
-    scan = _Scan(shared, text.splitlines(), Scope(), None, 0, _fetchy(text))
+    module = Scope()
+    doc = ast.get_docstring(tree, clean=False)
+    if doc:  # exec(__doc__) runs the docstring the walk skips as prose
+        module.consts["__doc__"] = Folded(doc)
+    scan = _Scan(shared, text.splitlines(), module, None, 0, _fetchy(text))
     scan.run(tree.body)
     scan.finish()
     return tuple(sorted(shared.findings.values(), key=lambda f: (f.location.line or 0, f.rule_id)))
@@ -821,6 +825,11 @@ class _Scan:
                 # x.y.system: only a name that ends like a dangerous callable can be one
                 if not all_rules and arg.attr not in _DANGEROUS_LEAVES:  # type: ignore[attr-defined]
                     continue
+            elif kind is ast.Call:
+                # Thread(target=getattr(os, "system")): only calls that look a name up
+                inner = arg.func  # type: ignore[attr-defined]
+                if _leaf(inner) not in _LOOKUP_CALLS:
+                    continue
             elif kind is not ast.Name and kind is not ast.Subscript:
                 continue
             target = self.deob.resolve(arg, scope)
@@ -1380,6 +1389,11 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "", "0.0.0.0", "::1") or host.startswith("127.")
 
 
+# Calls that return an object named by strings (getattr(os, "system"), __import__("os")).
+_LOOKUP_CALLS = frozenset(
+    {"getattr", "__import__", "import_module", "__getattribute__", "__getattr__", "get",
+     "locate", "resolve_name", "reduce", "eval"}
+)  # fmt: skip
 _TOKEN_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in R.TOKEN_READS)
 
 
