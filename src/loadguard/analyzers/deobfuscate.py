@@ -88,6 +88,9 @@ MODULE_CANON = {"posix": "os", "nt": "os", "cPickle": "pickle", "_pickle": "pick
                 "__builtin__": "builtins", "__builtins__": "builtins", "_io": "io",
                 "numpy": "numpy", "pathlib": "pathlib"}  # fmt: skip
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
+# x.get("k") / x.__getattribute__("k"): lookups by name on a namespace or module
+_LOOKUP_METHODS = frozenset({"__getattribute__", "__getattr__", "get", "pop", "setdefault",
+                             "__getitem__"})  # fmt: skip
 # object.__getattribute__(os, "system") is getattr(os, "system")
 _GETATTRIBUTES = frozenset(
     {"builtins.object.__getattribute__", "builtins.type.__getattribute__",
@@ -229,8 +232,10 @@ class Scope:
         self.aliases.pop(name, None)
         self.consts.pop(name, None)
         self.sequences.pop(name, None)
-        self.members.pop(name, None)
-        self.classes.pop(name, None)
+        if self.members:
+            self.members.pop(name, None)
+        if self.classes:
+            self.classes.pop(name, None)
         self.tainted.pop(name, None)
         self.shadowed.discard(name)
         if alias is not None:
@@ -259,6 +264,7 @@ class Deobfuscator:
         # built values are kept (memo, scope constants): bound their total, or
         # 100k lines of ``v = 'x' * 99999`` would hold gigabytes
         self._built = 0
+        self.class_members = False  # set once a class body or method binds a callable
 
     # ------------------------------------------------------------------ binding
 
@@ -394,10 +400,9 @@ class Deobfuscator:
             return (preferred or named)[0] if named else None
         return None
 
-    @staticmethod
-    def _class_attribute(node: ast.Attribute, scope: Scope) -> Resolved | None:
+    def _class_attribute(self, node: ast.Attribute, scope: Scope) -> Resolved | None:
         """``C.run`` / ``self.run`` where the class body or a method bound ``run = os.system``."""
-        if type(node.value) is not ast.Name:
+        if not self.class_members or type(node.value) is not ast.Name:
             return None
         body = scope.lookup_class(node.value.id)
         if body is None:
@@ -432,7 +437,7 @@ class Deobfuscator:
             return self.resolve(node.func.body, scope, depth + 1)
         func = node.func
         args = node.args
-        if type(func) is ast.Attribute and len(args) >= 1:
+        if type(func) is ast.Attribute and func.attr in _LOOKUP_METHODS and args:
             method = func.attr
             if method in ("__getattribute__", "__getattr__") and len(args) == 1:
                 return self._getattr(func.value, args[0], scope, depth)

@@ -410,6 +410,8 @@ class _Scan:
         if isinstance(target, ast.Name):
             name = target.id
             self.deob.bind_value(name, value, scope)
+            if name in scope.aliases and id(scope) in self.class_bodies:
+                self.deob.class_members = True  # class C: run = os.system
             if self.fetchy:
                 source = self._taint(value, scope)
                 if source is not None:
@@ -423,8 +425,9 @@ class _Scan:
                 self.shared.native_handles.add(name)
             if _secretish(name):
                 self._secret_assignment(name, value, scope)
-            self.token_names.discard(name)
-            if isinstance(value, ast.Call) and _leaf(value.func) in _TOKEN_LEAVES:
+            if self.token_names:
+                self.token_names.discard(name)
+            if type(value) is ast.Call and _leaf(value.func) in _TOKEN_LEAVES:
                 getter = self.deob.resolve(value.func, scope)
                 if getter is not None and getter.name in R.TOKEN_READS:
                     self.token_names.add(name)
@@ -444,6 +447,7 @@ class _Scan:
                 held = self.deob.resolve(value, scope) if body is not None else None
                 if body is not None and held is not None:
                     body.attributes[target.attr] = held  # self.run = os.system
+                    self.deob.class_members = True
             return
         if isinstance(target, ast.Subscript):
             if isinstance(target.value, ast.Name):

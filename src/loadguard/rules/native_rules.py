@@ -412,8 +412,8 @@ PERSISTENCE_PATH = re.compile(
     r"|pip/pip\.conf|\.pip/pip\.conf|pip\.ini\b|\.pydistutils\.cfg|\.condarc|/etc/sudoers"
     r"|\.ssh/rc\b|/etc/environment)"
 )
-# Written (not merely named): directories on PATH and system configuration.
-HIJACK_PATH = re.compile(r"^(~/\.local/bin/|/usr/local/s?bin/|/usr/s?bin/|/s?bin/|/etc/)")
+# Written (not merely named): directories on PATH (a program there shadows the real one).
+HIJACK_PATH = re.compile(r"^(~/\.local/bin/|/usr/local/s?bin/|/usr/s?bin/|/s?bin/)")
 # Caches other loaders import code from: a .py written here runs at their next load.
 LOADER_CACHE = re.compile(r"(huggingface/modules|transformers_modules|torch/hub/|huggingface/hub/)")
 SITE_PACKAGES = re.compile(r"(site-packages|dist-packages)")
