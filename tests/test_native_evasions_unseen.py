@@ -187,6 +187,23 @@ PERSISTENCE = {
     ),
     "ld_preload": ("import os\nos.environ['LD_PRELOAD'] = '/tmp/x.so'\n", "LG-PERS-004"),
 }
+# A name built from literals by means folding does not model is still a constant
+# the code hides: getattr(os, <that>) ranks like getattr(os, "system").
+LITERAL_NAMES = {
+    "str_of_bytes": "getattr(os, str(b'system', 'ascii'))('true')\n",
+    "caesar_by_ord": "getattr(os, ''.join(chr(ord(c) - 1) for c in 'tztufn'))('true')\n",
+    "unbound_str_join": "getattr(os, str.join('', ['sys', 'tem']))('true')\n",
+    "dunder_add": "getattr(os, 'sys'.__add__('tem'))('true')\n",
+    "operator_add": "import operator\ngetattr(os, operator.add('sys', 'tem'))('true')\n",
+    "int_to_bytes": "getattr(os, (0x73797374656D).to_bytes(6, 'big').decode())('true')\n",
+    "indexed_chars": "k = 'metsys'\ngetattr(os, ''.join(k[i] for i in range(5, -1, -1)))('true')\n",
+    "module_name": "__import__(''.join(chr(ord(c) - 1) for c in 'pt')).system('true')\n",
+    "inner_slice": "getattr(os, 'xsystemx'[1:-1])('true')\n",
+    "step_slice": "getattr(os, 'sxyxsxtxexmx'[::2])('true')\n",
+}
+NAME_HIDING.update(
+    {f"literal_{k}": ("import os\n" + v, "LG-OBF-003") for k, v in LITERAL_NAMES.items()}
+)
 CASES = {**NAME_HIDING, **CODE_RUNNERS, **PAYLOADS, **PERSISTENCE}
 
 
@@ -269,6 +286,8 @@ BENIGN = {
         "print(os.listdir(os.path.join(HF_MODULES_CACHE, 'transformers_modules')))\n"
     ),
     "path_named_not_written": "import os\nprint(os.path.expanduser('~/.local/bin'))\n",
+    "getattr_from_parameter": "import os\ndef f(name):\n    return getattr(os, 'x' + name)\n",
+    "import_relative_to_package": "import importlib\nimportlib.import_module(__name__ + '.sub')\n",
     "forward_patched": (
         "import transformers\ndef fwd(self, x):\n    return x\n"
         "transformers.models.llama.modeling_llama.LlamaAttention.forward = fwd\n"

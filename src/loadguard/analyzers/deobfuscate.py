@@ -36,7 +36,7 @@ SMALL_VALUE = 256  # values this short are folded even over that budget
 # Steps that transform content (evidence of encoding), as opposed to plain joining.
 DECODING_STEPS = frozenset(
     {"base64", "base32", "base16", "base85", "hex", "zlib", "gzip", "bz2", "lzma", "rot13",
-     "chr-sequence", "byte-list", "reverse", "unicode-escape", "xor"}
+     "chr-sequence", "byte-list", "reverse", "unicode-escape", "xor", "slice"}
 )  # fmt: skip
 # Resolution steps that only exist to hide a name.
 DYNAMIC_STEPS = (
@@ -776,7 +776,18 @@ class Deobfuscator:
             inner = self.fold(node.value, scope, depth + 1)
             if inner is not None:
                 return Folded(inner.value[::-1], (*inner.chain, "reverse"))
-        return None
+            return None
+        # "xsystemx"[1:-1], "sxyxsxtxexmx"[::2]: constant bounds over a constant
+        bounds = [self.fold_int(b) if b is not None else None for b in (target.lower, target.upper)]
+        if any(b is None and e is not None for b, e in zip(bounds, (target.lower, target.upper))):
+            return None
+        if (step is None and target.step is not None) or step == 0:
+            return None
+        inner = self.fold(node.value, scope, depth + 1)
+        if inner is None:
+            return None
+        sliced = inner.value[bounds[0] : bounds[1] : step]
+        return Folded(sliced, (*inner.chain, "slice") if step not in (None, 1) else inner.chain)
 
     def _fold_call(self, node: ast.Call, scope: Scope, depth: int) -> Folded | None:
         func = node.func

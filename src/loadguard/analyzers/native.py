@@ -646,7 +646,14 @@ class _Scan:
             self.add("LG-CRED-002", node, f"{name}: reads the stored access token")
         elif name in R.DYNAMIC_IMPORT_CALLS or name in R.NAME_RESOLVERS:
             if args and deob.fold(args[0], scope) is None:
-                self.add("LG-EXEC-007", node, f"{name} of a computed module name")
+                if self._from_literals(args[0], scope):
+                    self.add(
+                        "LG-OBF-003",
+                        node,
+                        f"{name} of a module name computed from literals only",
+                    )
+                else:
+                    self.add("LG-EXEC-007", node, f"{name} of a computed module name")
         elif name in R.TORCH_LOAD:
             self._torch_load(node)
         elif name in R.NUMPY_LOAD:
@@ -669,7 +676,14 @@ class _Scan:
                 and base.name.split(".")[0] in _SENSITIVE_MODULES
                 and deob.fold(args[1], scope) is None
             ):
-                self.add("LG-OBF-004", node, f"getattr({base.name}, <computed name>)")
+                if self._from_literals(args[1], scope):  # a constant name, hidden
+                    self.add(
+                        "LG-OBF-003",
+                        node,
+                        f"getattr({base.name}, <name computed from literals only>)",
+                    )
+                else:
+                    self.add("LG-OBF-004", node, f"getattr({base.name}, <computed name>)")
         elif name in _OPENERS or name in ("pathlib.Path", "os.path.expanduser"):
             opened = self._opened_path(node, scope)
             if opened is not None and opened[1]:
@@ -756,6 +770,37 @@ class _Scan:
                     folded = deob.fold(arg, scope)
                     if folded is not None and isinstance(folded.value, str):
                         self._check_folded(folded, node, scope)
+
+    def _from_literals(self, node: ast.AST, scope: Scope) -> bool:
+        """Whether ``node`` is built from literals only (names bound to constants, names
+        its own comprehensions bind, pure builtins and codecs): a constant the code hides
+        rather than a value that comes from outside, even where folding gives up."""
+        bound: set[str] = set()
+        names: list[ast.Name] = []
+        literal = False
+        for sub in _bounded_walk(node, 400):
+            kind = type(sub)
+            if kind is ast.Name:
+                names.append(sub)  # type: ignore[arg-type]
+            elif kind is ast.comprehension:
+                bound.update(n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name))  # type: ignore[attr-defined]
+            elif kind is ast.Constant:
+                literal = True
+            elif kind in (ast.Starred, ast.Lambda, ast.Await, ast.Yield):
+                return False
+        if not literal:
+            return False
+        for name in names:
+            if name.id in bound:
+                continue
+            if name.id.startswith("__") or name.id in _IMPURE_BUILTINS:
+                return False  # __name__, __package__, input(), open() ...: not literals
+            if scope.lookup_const(name.id) is not None or scope.lookup_sequence(name.id):
+                continue
+            resolved = self.deob.resolve(name, scope)
+            if resolved is None or not f"{resolved.name}.".startswith(_PURE_MODULES):
+                return False
+        return True
 
     def _check_folded(self, folded: Folded, node: ast.AST, scope: Scope) -> None:
         value = folded.value
@@ -1393,6 +1438,13 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "", "0.0.0.0", "::1") or host.startswith("127.")
 
 
+# Modules whose functions compute values from their arguments alone.
+_PURE_MODULES = ("builtins.", "operator.", "codecs.", "base64.", "binascii.", "zlib.", "bz2.",
+                 "lzma.", "gzip.", "string.", "functools.", "itertools.")  # fmt: skip
+_IMPURE_BUILTINS = frozenset(
+    {"open", "input", "vars", "globals", "locals", "getattr", "eval", "exec", "id", "hash",
+     "print", "iter", "next", "compile", "dir"}
+)  # fmt: skip
 # Calls that return an object named by strings (getattr(os, "system"), __import__("os")).
 _LOOKUP_CALLS = frozenset(
     {"getattr", "__import__", "import_module", "__getattribute__", "__getattr__", "get",
