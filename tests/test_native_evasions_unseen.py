@@ -117,6 +117,18 @@ PAYLOADS = {
         "import glob, os\nkeys = glob.glob(os.path.expanduser('~/.ssh/*'))\n",
         "LG-CRED-001",
     ),
+    "pathlib_expanduser_division": (
+        "from pathlib import Path\nd = (Path('~').expanduser() / '.aws' / 'credentials').read_text()\n",
+        "LG-CRED-001",
+    ),
+    "pathlib_home_joinpath": (
+        "from pathlib import Path\nd = Path.home().joinpath('.aws', 'credentials').read_text()\n",
+        "LG-CRED-001",
+    ),
+    "ssh_dir_archived": (
+        "import shutil, os\nshutil.make_archive('/tmp/x', 'zip', os.path.expanduser('~/.ssh'))\n",
+        "LG-CRED-001",
+    ),
     "installed_package_file": (
         "import torch, os\np = os.path.join(os.path.dirname(torch.__file__), 'serialization.py')\n"
         "open(p, 'a').write('\\n')\n",
