@@ -129,6 +129,17 @@ PAYLOADS = {
         "import shutil, os\nshutil.make_archive('/tmp/x', 'zip', os.path.expanduser('~/.ssh'))\n",
         "LG-CRED-001",
     ),
+    "reduce_gadget": (
+        "import os, pickle\nclass E:\n    def __reduce__(self):\n"
+        "        return (getattr(__import__('os'), 'system'), ('true',))\n"
+        "pickle.loads(pickle.dumps(E()))\n",
+        "LG-CMD-001",
+    ),
+    "copyreg_reducer": (
+        "import copyreg, os, pickle\nclass E:\n    pass\n"
+        "copyreg.pickle(E, lambda e: (os.system, ('true',)))\npickle.loads(pickle.dumps(E()))\n",
+        "LG-CMD-001",
+    ),
     "installed_package_file": (
         "import torch, os\np = os.path.join(os.path.dirname(torch.__file__), 'serialization.py')\n"
         "open(p, 'a').write('\\n')\n",
@@ -300,6 +311,10 @@ BENIGN = {
     "path_named_not_written": "import os\nprint(os.path.expanduser('~/.local/bin'))\n",
     "getattr_from_parameter": "import os\ndef f(name):\n    return getattr(os, 'x' + name)\n",
     "import_relative_to_package": "import importlib\nimportlib.import_module(__name__ + '.sub')\n",
+    "reduce_of_own_class": (
+        "class P:\n    def __init__(self, a):\n        self.a = a\n"
+        "    def __reduce__(self):\n        return (self.__class__, (self.a,))\n"
+    ),
     "forward_patched": (
         "import transformers\ndef fwd(self, x):\n    return x\n"
         "transformers.models.llama.modeling_llama.LlamaAttention.forward = fwd\n"

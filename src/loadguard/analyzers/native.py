@@ -528,6 +528,8 @@ class _Scan:
         if node.value is None or scope.function is None or scope.parent is None:
             return
         value = node.value
+        if scope.function in ("__reduce__", "__reduce_ex__"):
+            self._reducer(value, node, scope)
         if type(value) in _NAMING or (type(value) is ast.Call and type(value.func) is ast.Name):
             held = self.deob.resolve(value, scope)
             if held is not None:
@@ -636,6 +638,9 @@ class _Scan:
             code = args[position] if len(args) > position else _kw(node, keyword)
             if code is not None and not isinstance(code, ast.Lambda):
                 self._exec(node, name, callee, scope, code)
+        elif name in ("copyreg.pickle", "copy_reg.pickle") and len(args) > 1:
+            if isinstance(args[1], ast.Lambda):
+                self._reducer(args[1].body, node, scope)
         elif name in R.DOCTEST_RUNNERS:
             self.doctest = self.doctest or node
         elif name == "builtins.setattr" and len(args) >= 2:
@@ -885,15 +890,23 @@ class _Scan:
             if target is None:
                 continue
             name = target.name
-            rule = R.CALL_RULES.get(name)
-            if rule is None and name in R.EXEC_CALLS:
-                rule = "LG-EXEC-001"
-            elif rule is None and name in R.EVAL_CALLS:
-                rule = "LG-EXEC-002"
-            elif rule is None and name in R.SUBPROCESS_CALLS:
-                rule = "LG-CMD-002"
+            rule = _callable_rule(name)
             if rule is not None and (all_rules or rule in _RUNS_WHAT_IT_GETS):
                 self.add(rule, node, f"{name} passed as a callable", evidence=target.via)
+
+    def _reducer(self, value: ast.AST, node: ast.AST, scope: Scope) -> None:
+        """``return (os.system, ("id",))`` from ``__reduce__``: unpickling calls it."""
+        if not isinstance(value, ast.Tuple) or not value.elts:
+            return
+        target = self.deob.resolve(value.elts[0], scope)
+        rule = _callable_rule(target.name) if target is not None else None
+        if target is not None and rule in _RUNS_WHAT_IT_GETS:
+            self.add(
+                rule,
+                node,
+                f"pickle reduction to {target.name}: unpickling the object calls it",
+                evidence=target.via,
+            )
 
     def _keywords(self, node: ast.Call) -> None:
         for keyword in node.keywords:
@@ -1451,6 +1464,18 @@ _LOOKUP_CALLS = frozenset(
      "locate", "resolve_name", "reduce", "eval"}
 )  # fmt: skip
 _TOKEN_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in R.TOKEN_READS)
+
+
+def _callable_rule(name: str) -> str | None:
+    """The rule a call of ``name`` triggers, for ``name`` handed over rather than called."""
+    rule = R.CALL_RULES.get(name)
+    if rule is None and name in R.EXEC_CALLS:
+        rule = "LG-EXEC-001"
+    elif rule is None and name in R.EVAL_CALLS:
+        rule = "LG-EXEC-002"
+    elif rule is None and name in R.SUBPROCESS_CALLS:
+        rule = "LG-CMD-002"
+    return rule
 
 
 def _leaf(node: ast.AST) -> str | None:
