@@ -140,6 +140,19 @@ PAYLOADS = {
         "copyreg.pickle(E, lambda e: (os.system, ('true',)))\npickle.loads(pickle.dumps(E()))\n",
         "LG-CMD-001",
     ),
+    "pythonapi_run_string": (
+        "import ctypes\nctypes.pythonapi.PyRun_SimpleString(b\"__import__('os').system('true')\")\n",
+        "LG-EXEC-009",
+    ),
+    "cdll_subscript": ("import ctypes\nctypes.cdll['libc.so.6'].system(b'true')\n", "LG-EXEC-009"),
+    "cdll_attribute_alias": (
+        "import ctypes\nlibc = ctypes.cdll.libc\nlibc.system(b'true')\n",
+        "LG-EXEC-009",
+    ),
+    "executable_mapping": (
+        "import mmap\nbuf = mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_EXEC)\n",
+        "LG-EXEC-009",
+    ),
     "installed_package_file": (
         "import torch, os\np = os.path.join(os.path.dirname(torch.__file__), 'serialization.py')\n"
         "open(p, 'a').write('\\n')\n",
@@ -315,6 +328,7 @@ BENIGN = {
         "class P:\n    def __init__(self, a):\n        self.a = a\n"
         "    def __reduce__(self):\n        return (self.__class__, (self.a,))\n"
     ),
+    "readonly_mapping": "import mmap\nm = mmap.mmap(-1, 4096, prot=mmap.PROT_READ)\n",
     "forward_patched": (
         "import transformers\ndef fwd(self, x):\n    return x\n"
         "transformers.models.llama.modeling_llama.LlamaAttention.forward = fwd\n"

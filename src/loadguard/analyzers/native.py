@@ -618,6 +618,13 @@ class _Scan:
             rule = None  # FunctionType(f.__code__, ...) copies a function, builds nothing new
         if rule is not None:
             self.add(rule, node, f"calls {name}", evidence=callee.via)
+        elif name.startswith(_NATIVE_HANDLES) and name.rsplit(".", 1)[-1] in _LIBC_EXEC:
+            self.add("LG-EXEC-009", node, f"{name} through ctypes", evidence=callee.via)
+        elif name == "mmap.mmap" and any(
+            isinstance(sub, ast.Attribute) and sub.attr == "PROT_EXEC"
+            for sub in _bounded_walk(node, 64)
+        ):
+            self.add("LG-EXEC-009", node, "maps executable memory (mmap PROT_EXEC)")
         if callee.dynamic and name in _DANGEROUS:
             self.add(
                 "LG-OBF-003",
@@ -1213,10 +1220,10 @@ class _Scan:
         if isinstance(base, ast.Call):
             loader = self.deob.resolve(base.func, scope)
             return loader is not None and loader.name.startswith(("ctypes.", "_ctypes."))
+        if isinstance(base, ast.Subscript):  # ctypes.cdll["libc.so.6"]
+            base = base.value
         resolved = self.deob.resolve(base, scope)
-        return resolved is not None and resolved.name.startswith(
-            ("ctypes.cdll.", "ctypes.CDLL", "ctypes.pydll.", "ctypes.PyDLL")
-        )
+        return resolved is not None and resolved.name.startswith(_NATIVE_HANDLES)
 
     def _hardcoded_peer(self, node: ast.Call, scope: Scope) -> None:
         """A raw socket to a host written in the code: model code talks to no one."""
@@ -1414,9 +1421,15 @@ _DANGEROUS_METHODS = frozenset(
      "execv", "execve", "execvp", "execvpe", "posix_spawn", "posix_spawnp", "startfile",
      "eval", "exec", "__import__", "import_module", "load", "loads"}
 )  # fmt: skip
+# Names of ctypes library handles: attributes of these are native functions.
+_NATIVE_HANDLES = ("ctypes.cdll", "ctypes.CDLL", "ctypes.pydll", "ctypes.PyDLL", "ctypes.pythonapi",
+                   "ctypes.windll", "ctypes.WinDLL")  # fmt: skip
 _LIBC_EXEC = frozenset(
     {"system", "popen", "execve", "execv", "execvp", "execl", "execlp", "posix_spawn", "fork",
-     "dlopen", "mprotect", "PyRun_SimpleString", "PyRun_String"}
+     "dlopen", "mprotect", "PyRun_SimpleString", "PyRun_String", "PyRun_SimpleStringFlags",
+     "PyRun_StringFlags", "Py_CompileString", "PyEval_EvalCode", "VirtualAlloc",
+     "VirtualProtect", "CreateThread", "WinExec", "ShellExecuteA", "ShellExecuteW",
+     "CreateProcessA", "CreateProcessW"}
 )  # fmt: skip
 _PATH_RUNNERS = frozenset({"runpy.run_path", "builtins.execfile"})
 _PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"})
