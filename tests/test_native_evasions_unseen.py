@@ -184,6 +184,22 @@ PAYLOADS = {
         "import subprocess, shlex\nsubprocess.Popen(shlex.split('sh -c true'))\n",
         "LG-CMD-002",
     ),
+    "shell_behind_env": (
+        "import subprocess\nsubprocess.run(['/usr/bin/env', 'bash', '-c', 'true'])\n",
+        "LG-CMD-002",
+    ),
+    "shell_combined_flags": (
+        "import subprocess\nsubprocess.run(['bash', '-lc', 'true'])\n",
+        "LG-CMD-002",
+    ),
+    "shell_behind_timeout": (
+        "import subprocess\nsubprocess.Popen(['timeout', '5', 'sh', '-c', 'true'])\n",
+        "LG-CMD-002",
+    ),
+    "powershell_encoded": (
+        "import subprocess\nsubprocess.Popen(['powershell', '-EncodedCommand', 'dAByAHUAZQA='])\n",
+        "LG-CMD-002",
+    ),
     "loop_subprocess_shell": (
         "import asyncio\nasync def m():\n    loop = asyncio.get_running_loop()\n"
         "    await loop.subprocess_shell(asyncio.SubprocessProtocol, 'true')\nasyncio.run(m())\n",
@@ -328,6 +344,7 @@ BENIGN = {
         "class P:\n    def __init__(self, a):\n        self.a = a\n"
         "    def __reduce__(self):\n        return (self.__class__, (self.a,))\n"
     ),
+    "shell_script_strict_mode": "import subprocess\nsubprocess.run(['bash', '-e', 'build.sh'])\n",
     "readonly_mapping": "import mmap\nm = mmap.mmap(-1, 4096, prot=mmap.PROT_READ)\n",
     "forward_patched": (
         "import transformers\ndef fwd(self, x):\n    return x\n"

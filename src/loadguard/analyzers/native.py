@@ -13,6 +13,7 @@ fetches into ``exec``, deserializers and code files.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -965,26 +966,32 @@ class _Scan:
         return text.text() if text is not None else None
 
     def _interpreter_command(self, command: ast.AST | None, scope: Scope) -> str | None:
-        """``["/bin/sh", "-c", ...]`` or ``[sys.executable, "-c", ...]``: a shell in disguise."""
+        """``["/bin/sh", "-c", ...]``, ``[sys.executable, "-c", ...]``, also behind wrappers
+        (``env``, ``nohup``, ``timeout 5``) and with combined flags (``bash -lc``): a shell
+        in disguise."""
         split = self._split_command(command, scope)
+        words: list[str | None]
         if split is not None:
-            words = split.split()
-            if len(words) > 1 and words[1] in ("-c", "/c", "-Command", "-e"):
-                program_name = words[0].rsplit("/", 1)[-1]
-                if program_name in R.SHELLS:
-                    return f"an interpreter running inline code ({program_name} {words[1]})"
+            words = list(split.split()[:8])
+        elif isinstance(command, ast.List | ast.Tuple):
+            words = []
+            for element in command.elts[:8]:
+                folded = self.deob.fold(element, scope)
+                if folded is not None:
+                    words.append(str(folded.value))
+                    continue
+                resolved = self.deob.resolve(element, scope)
+                executable = resolved is not None and resolved.name == "sys.executable"
+                words.append("sys.executable" if executable else None)
+        else:
             return None
-        if not isinstance(command, ast.List | ast.Tuple) or len(command.elts) < 2:
-            return None
-        flag = self.deob.fold(command.elts[1], scope)
-        if flag is None or flag.value not in ("-c", "/c", "-Command", "-e"):
-            return None
-        head = command.elts[0]
-        program = self.deob.fold(head, scope)
-        resolved = self.deob.resolve(head, scope)
-        name = str(program.value).rsplit("/", 1)[-1] if program else None
-        if name in R.SHELLS or (resolved is not None and resolved.name == "sys.executable"):
-            return f"an interpreter running inline code ({name or 'sys.executable'} {flag.value})"
+        for program, flag in itertools.pairwise(words[:6]):
+            if program is None or flag is None:
+                continue
+            name = program.rsplit("/", 1)[-1].removesuffix(".exe")
+            pattern = _INLINE_FLAGS.get("python" if name == "sys.executable" else name)
+            if pattern is not None and pattern.fullmatch(flag):
+                return f"an interpreter running inline code ({name} {flag})"
         return None
 
     def _command_text(self, node: ast.Call, command: ast.AST | None, scope: Scope) -> None:
@@ -1421,6 +1428,18 @@ _DANGEROUS_METHODS = frozenset(
      "execv", "execve", "execvp", "execvpe", "posix_spawn", "posix_spawnp", "startfile",
      "eval", "exec", "__import__", "import_module", "load", "loads"}
 )  # fmt: skip
+# Per interpreter, the flags that make it run the next argument as code.
+_SHELL_FLAG = re.compile(r"-[a-zA-Z]*c")
+_SCRIPT_FLAG = re.compile(r"-c|-[a-zA-Z]*e")
+_INLINE_FLAGS: dict[str, re.Pattern[str]] = {
+    **dict.fromkeys(("sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox"), _SHELL_FLAG),
+    **dict.fromkeys(("cmd",), re.compile(r"/[cCkK]")),
+    **dict.fromkeys(
+        ("powershell", "pwsh"),
+        re.compile(r"(?i)-(c|command|e|ec|enc|encodedcommand)"),
+    ),
+    **dict.fromkeys(("python", "python3", "python2", "perl", "ruby", "node", "php"), _SCRIPT_FLAG),
+}
 # Names of ctypes library handles: attributes of these are native functions.
 _NATIVE_HANDLES = ("ctypes.cdll", "ctypes.CDLL", "ctypes.pydll", "ctypes.PyDLL", "ctypes.pythonapi",
                    "ctypes.windll", "ctypes.WinDLL")  # fmt: skip
