@@ -43,6 +43,20 @@ def test_torch_hub_entry_functions_reached_private_helper_not(make_repo: MakeRep
     assert "models/__init__.py" in graph.files
 
 
+def test_torch_hub_entries_brought_by_a_star_import_are_reached(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "hubconf.py": "dependencies = ['torch']\nfrom models.entry import *\n",
+            "models/__init__.py": "",
+            "models/entry.py": "def resnet(pretrained=False):\n    return 1  # ENTRY\n\n"
+            "def _private():\n    return 0  # PRIVATE\n",
+        }
+    )
+    graph = graph_of(root)
+    assert graph.locate("models/entry.py", line_of(root, "models/entry.py", "# ENTRY"))[0]
+    assert not graph.locate("models/entry.py", line_of(root, "models/entry.py", "# PRIVATE"))[0]
+
+
 def test_mmengine_config_base_custom_imports_and_registry_type(make_repo: MakeRepo) -> None:
     root = make_repo(
         {

@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..rules.native_rules import WELL_KNOWN_MODULES
+from ..rules.native_rules import INSTANCE_FACTORIES, NAME_RESOLVERS, WELL_KNOWN_MODULES
 
 MAX_VALUE = 1 << 20  # bytes/characters of any folded value
 MAX_DEPTH = 48  # nested folding/resolution steps
@@ -36,10 +36,17 @@ SMALL_VALUE = 256  # values this short are folded even over that budget
 # Steps that transform content (evidence of encoding), as opposed to plain joining.
 DECODING_STEPS = frozenset(
     {"base64", "base32", "base16", "base85", "hex", "zlib", "gzip", "bz2", "lzma", "rot13",
-     "chr-sequence", "byte-list", "reverse", "unicode-escape", "xor"}
+     "chr-sequence", "byte-list", "reverse", "unicode-escape", "xor", "slice"}
 )  # fmt: skip
 # Resolution steps that only exist to hide a name.
-DYNAMIC_STEPS = ("getattr", "__import__", "import_module", "namespace lookup", "eval of name")
+DYNAMIC_STEPS = (
+    "getattr",
+    "__import__",
+    "import_module",
+    "namespace lookup",
+    "eval of name",
+    "locate",
+)
 
 Value = str | bytes
 
@@ -81,6 +88,14 @@ MODULE_CANON = {"posix": "os", "nt": "os", "cPickle": "pickle", "_pickle": "pick
                 "__builtin__": "builtins", "__builtins__": "builtins", "_io": "io",
                 "numpy": "numpy", "pathlib": "pathlib"}  # fmt: skip
 _BUILTIN_NAMES = frozenset(dir(__import__("builtins")))
+# x.get("k") / x.__getattribute__("k"): lookups by name on a namespace or module
+_LOOKUP_METHODS = frozenset({"__getattribute__", "__getattr__", "get", "pop", "setdefault",
+                             "__getitem__"})  # fmt: skip
+# object.__getattribute__(os, "system") is getattr(os, "system")
+_GETATTRIBUTES = frozenset(
+    {"builtins.object.__getattribute__", "builtins.type.__getattribute__",
+     "inspect.getattr_static"}
+)  # fmt: skip
 _TEXT_CODECS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "utf-16", "utf-32"})
 MAP_CHR = ("builtins.map", "builtins.chr")
 _FORMAT_WIDTH = re.compile(r"%[-+ #0]*(\*|\d{4,})")
@@ -106,6 +121,14 @@ class Scope:
     star_modules: tuple[str, ...] = ()
     marks: dict[str, int] = field(default_factory=dict)  # "secret"/"egress" -> first line
     sequences: dict[str, list[Folded]] = field(default_factory=dict)  # k = [chr(c) for c ...]
+    # d = {"run": os.system} / fs = [print, os.system]: callables held by key or index
+    members: dict[str, dict[str | int, Resolved]] = field(default_factory=dict)
+    classes: dict[str, Scope] = field(default_factory=dict)  # class name -> its body's scope
+    owner: Scope | None = None  # for a method: the body scope of its class
+    self_name: str | None = None  # for a method: its first parameter (self, cls)
+    attributes: dict[str, Resolved] = field(default_factory=dict)  # self.x = os.system
+    returns: dict[str, Resolved] = field(default_factory=dict)  # def f(): return os.system
+    function: str | None = None  # for a function body: the function's name
 
     def lookup_alias(self, name: str) -> Resolved | None:
         scope: Scope | None = self
@@ -135,6 +158,39 @@ class Scope:
             if name in scope.sequences:
                 return scope.sequences[name]
             if name in scope.shadowed or name in scope.aliases or name in scope.consts:
+                return None
+            scope = scope.parent
+        return None
+
+    def lookup_members(self, name: str) -> dict[str | int, Resolved] | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.members:
+                return scope.members[name]
+            if name in scope.shadowed or name in scope.aliases or name in scope.consts:
+                return None
+            scope = scope.parent
+        return None
+
+    def lookup_returns(self, name: str) -> Resolved | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.returns:
+                return scope.returns[name]
+            if name in scope.aliases or name in scope.consts:
+                return None
+            scope = scope.parent
+        return None
+
+    def lookup_class(self, name: str) -> Scope | None:
+        """The body scope of the class ``name`` refers to (``C`` or ``self``/``cls``)."""
+        scope: Scope | None = self
+        while scope is not None:
+            if scope.owner is not None and name == scope.self_name:
+                return scope.owner
+            if name in scope.classes:
+                return scope.classes[name]
+            if name in scope.aliases or name in scope.consts or name in scope.shadowed:
                 return None
             scope = scope.parent
         return None
@@ -176,6 +232,10 @@ class Scope:
         self.aliases.pop(name, None)
         self.consts.pop(name, None)
         self.sequences.pop(name, None)
+        if self.members:
+            self.members.pop(name, None)
+        if self.classes:
+            self.classes.pop(name, None)
         self.tainted.pop(name, None)
         self.shadowed.discard(name)
         if alias is not None:
@@ -189,15 +249,22 @@ class Scope:
 class Deobfuscator:
     """Folds and resolves expressions of one module; stateless apart from a memo."""
 
-    def __init__(self, star_names: Callable[[str, str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        star_names: Callable[[str, str], bool] | None = None,
+        prefer: Callable[[str], bool] | None = None,
+    ) -> None:
         # star_names(module, name): is ``name`` worth resolving through ``from module import *``
         self._star_names = star_names or (lambda module, name: False)
+        # prefer(name): of ``a if c else b`` / ``a or b``, the alternative rules care about
+        self._prefer = prefer or (lambda name: False)
         # Handlers of one statement ask about the same nodes; answers cannot change in between.
         self._resolved: dict[int, Resolved | None] = {}
         self._folded: dict[int, Folded | None] = {}
         # built values are kept (memo, scope constants): bound their total, or
         # 100k lines of ``v = 'x' * 99999`` would hold gigabytes
         self._built = 0
+        self.class_members = False  # set once a class body or method binds a callable
 
     # ------------------------------------------------------------------ binding
 
@@ -226,6 +293,9 @@ class Deobfuscator:
     def bind_value(self, name: str, value: ast.expr, scope: Scope) -> None:
         """``name = value``: remember aliases of callables/modules and folded constants."""
         alias = self.resolve(value, scope)
+        if alias is not None and alias.name.endswith(".__file__"):  # p = torch.__file__: a path
+            scope.bind(name, None, _installed_file(alias.name))
+            return
         if alias is not None:
             alias = Resolved(alias.name, (*alias.via, f"alias {name} = {alias.name}"),
                              alias.namespace)  # fmt: skip
@@ -237,6 +307,49 @@ class Deobfuscator:
             if items is not None:
                 scope.shadowed.discard(name)
                 scope.sequences[name] = items
+        if isinstance(value, ast.Dict | ast.List | ast.Tuple):
+            members = self._members(value, scope) if _names_something(value) else None
+            if members:
+                scope.members[name] = members
+
+    def bind_member(self, name: str, key: ast.expr, value: ast.expr, scope: Scope) -> None:
+        """``d["run"] = os.system``: remember a callable stored in a container."""
+        if scope.lookup_members(name) is None and name in scope.aliases:
+            return
+        resolved = self.resolve(value, scope)
+        index = self._key(key, scope)
+        if resolved is not None and index is not None:
+            scope.members.setdefault(name, {})[index] = resolved
+
+    def _members(
+        self, node: ast.Dict | ast.List | ast.Tuple, scope: Scope
+    ) -> dict[str | int, Resolved]:
+        """The resolvable callables/modules of a literal container, by key or index."""
+        out: dict[str | int, Resolved] = {}
+        if isinstance(node, ast.Dict):
+            if len(node.keys) > 64:
+                return out
+            for key, value in zip(node.keys, node.values, strict=True):
+                index = self._key(key, scope) if key is not None else None
+                resolved = self.resolve(value, scope) if index is not None else None
+                if resolved is not None and index is not None:
+                    out[index] = resolved
+            return out
+        if len(node.elts) > 64 or any(isinstance(e, ast.Starred) for e in node.elts):
+            return out
+        for position, element in enumerate(node.elts):
+            resolved = self.resolve(element, scope)
+            if resolved is not None:
+                out[position] = resolved
+                out[position - len(node.elts)] = resolved
+        return out
+
+    def _key(self, node: ast.AST, scope: Scope) -> str | int | None:
+        number = self.fold_int(node)
+        if number is not None:
+            return number
+        folded = self.fold(node, scope)
+        return folded.value if folded is not None and isinstance(folded.value, str) else None
 
     # ------------------------------------------------------------------ resolution
 
@@ -259,9 +372,11 @@ class Deobfuscator:
             assert isinstance(node, ast.Attribute)
             base = self.resolve(node.value, scope, depth + 1)
             if base is None:
-                return None
+                return self._class_attribute(node, scope)
             if node.attr == "__dict__":
                 return Resolved(base.name, base.via, namespace=True)
+            if node.attr == "__call__":  # f.__call__ is f
+                return base
             return Resolved(canonical(f"{base.name}.{node.attr}"), base.via)
         if kind is ast.Call:
             assert isinstance(node, ast.Call)
@@ -272,7 +387,30 @@ class Deobfuscator:
         if kind is ast.Lambda:
             assert isinstance(node, ast.Lambda)
             return self._resolve_lambda(node, scope, depth)
+        if kind is ast.IfExp or kind is ast.BoolOp:
+            # print if False else os.system: either may be the one called
+            options = (
+                [node.body, node.orelse]  # type: ignore[attr-defined]
+                if kind is ast.IfExp
+                else node.values  # type: ignore[attr-defined]
+            )
+            found = [self.resolve(o, scope, depth + 1) for o in options[:8]]
+            named = [r for r in found if r is not None]
+            preferred = [r for r in named if self._prefer(r.name)]
+            return (preferred or named)[0] if named else None
         return None
+
+    def _class_attribute(self, node: ast.Attribute, scope: Scope) -> Resolved | None:
+        """``C.run`` / ``self.run`` where the class body or a method bound ``run = os.system``."""
+        if not self.class_members or type(node.value) is not ast.Name:
+            return None
+        body = scope.lookup_class(node.value.id)
+        if body is None:
+            return None
+        hit = body.aliases.get(node.attr) or body.attributes.get(node.attr)
+        if hit is None:
+            return None
+        return Resolved(hit.name, (*hit.via, f"class attribute {node.value.id}.{node.attr}"))
 
     def _resolve_name(self, name: str, scope: Scope) -> Resolved | None:
         hit = scope.lookup_alias(name)
@@ -297,18 +435,40 @@ class Deobfuscator:
     def _resolve_call(self, node: ast.Call, scope: Scope, depth: int) -> Resolved | None:
         if isinstance(node.func, ast.Lambda) and not node.args and not node.keywords:
             return self.resolve(node.func.body, scope, depth + 1)
-        callee = self.resolve(node.func, scope, depth + 1)
+        func = node.func
+        args = node.args
+        if type(func) is ast.Attribute and func.attr in _LOOKUP_METHODS and args:
+            method = func.attr
+            if method in ("__getattribute__", "__getattr__") and len(args) == 1:
+                return self._getattr(func.value, args[0], scope, depth)
+            if method in ("get", "pop", "setdefault", "__getitem__"):
+                owner = self.resolve(func.value, scope, depth + 1)
+                if owner is not None and (
+                    owner.namespace or owner.name in ("builtins", "sys.modules")
+                ):
+                    return self._lookup(owner, args[0], scope, depth)
+        callee = self.resolve(func, scope, depth + 1)
         if callee is None:
+            if type(func) is ast.Name:  # a repo function that returns a callable
+                held = scope.lookup_returns(func.id)
+                if held is not None:
+                    return Resolved(held.name, (*held.via, f"returned by {func.id}()"))
             return None
         name = callee.name
-        args = node.args
         if name == "builtins.getattr" and len(args) >= 2:
-            base = self.resolve(args[0], scope, depth + 1)
-            attr = self.fold(args[1], scope, depth + 1)
-            if base is None or attr is None or not isinstance(attr.value, str):
+            return self._getattr(args[0], args[1], scope, depth)
+        if name in _GETATTRIBUTES and len(args) == 2:
+            return self._getattr(args[0], args[1], scope, depth)
+        if name == "functools.reduce" and len(args) == 3:
+            return self._reduce_getattr(node, scope, depth)
+        if name in NAME_RESOLVERS and args:
+            dotted = self.fold(args[0], scope, depth + 1)
+            if dotted is None or not isinstance(dotted.value, str):
                 return None
-            step = f"getattr({base.name}, {attr.value!r})"
-            return Resolved(canonical(f"{base.name}.{attr.value}"), (*base.via, step))
+            target = dotted.value.replace(":", ".")
+            return Resolved(canonical(target), (f"locate {name}({dotted.value!r})",))
+        if name in INSTANCE_FACTORIES:
+            return Resolved(f"{name}()", callee.via)
         if name in ("builtins.__import__", "importlib.import_module", "importlib.__import__"):
             if not args:
                 return None
@@ -341,6 +501,33 @@ class Deobfuscator:
                     return Resolved(inner.name, (*inner.via, f"eval of name {text!r}"))
         return None
 
+    def _getattr(
+        self, owner: ast.AST, attr_node: ast.AST, scope: Scope, depth: int
+    ) -> Resolved | None:
+        base = self.resolve(owner, scope, depth + 1)
+        attr = self.fold(attr_node, scope, depth + 1)
+        if base is None or attr is None or not isinstance(attr.value, str):
+            return None
+        step = f"getattr({base.name}, {attr.value!r})"
+        return Resolved(canonical(f"{base.name}.{attr.value}"), (*base.via, step))
+
+    def _reduce_getattr(self, node: ast.Call, scope: Scope, depth: int) -> Resolved | None:
+        """``functools.reduce(getattr, ["path", "system"], os)``: a getattr chain."""
+        function = self.resolve(node.args[0], scope, depth + 1)
+        if function is None or function.name != "builtins.getattr":
+            return None
+        names = node.args[1]
+        if not isinstance(names, ast.List | ast.Tuple) or len(names.elts) > 16:
+            return None
+        current = self.resolve(node.args[2], scope, depth + 1)
+        for element in names.elts:
+            attr = self.fold(element, scope, depth + 1)
+            if current is None or attr is None or not isinstance(attr.value, str):
+                return None
+            step = f"getattr({current.name}, {attr.value!r})"
+            current = Resolved(canonical(f"{current.name}.{attr.value}"), (*current.via, step))
+        return current
+
     @staticmethod
     def _has_fromlist(node: ast.Call) -> bool:
         if len(node.args) >= 4:
@@ -348,10 +535,37 @@ class Deobfuscator:
         return any(k.arg == "fromlist" for k in node.keywords)
 
     def _resolve_subscript(self, node: ast.Subscript, scope: Scope, depth: int) -> Resolved | None:
+        held = self._held(node, scope, depth)
+        if held is not None:
+            return held
         base = self.resolve(node.value, scope, depth + 1)
         if base is None:
             return None
-        key = self.fold(node.slice, scope, depth + 1)
+        return self._lookup(base, node.slice, scope, depth)
+
+    def _held(self, node: ast.Subscript, scope: Scope, depth: int) -> Resolved | None:
+        """``{"run": os.system}["run"]``, ``fs[1]`` of ``fs = [print, os.system]``."""
+        container = node.value
+        kind = type(container)
+        if kind is ast.Name:
+            members = scope.lookup_members(container.id)  # type: ignore[attr-defined]
+        elif kind in (ast.Dict, ast.List, ast.Tuple):
+            members = self._members(container, scope)  # type: ignore[arg-type]
+        else:
+            return None
+        if not members:
+            return None
+        index = self._key(node.slice, scope)
+        hit = members.get(index) if index is not None else None
+        if hit is None:
+            return None
+        return Resolved(hit.name, (*hit.via, f"container lookup [{index!r}]"))
+
+    def _lookup(
+        self, base: Resolved, key_node: ast.AST, scope: Scope, depth: int
+    ) -> Resolved | None:
+        """``base[key]`` for namespaces: ``sys.modules``, ``globals()``, ``vars(x)``, builtins."""
+        key = self.fold(key_node, scope, depth + 1)
         if key is None or not isinstance(key.value, str):
             return None
         name = key.value
@@ -417,7 +631,21 @@ class Deobfuscator:
                 return Folded(value)
             return None
         if kind is ast.Name:
-            return scope.lookup_const(node.id)  # type: ignore[attr-defined]
+            const = scope.lookup_const(node.id)  # type: ignore[attr-defined]
+            if const is None and node.id.isupper():  # type: ignore[attr-defined]
+                alias = scope.lookup_alias(node.id)  # type: ignore[attr-defined]
+                known = _KNOWN_PATHS.get(alias.name) if alias is not None else None
+                return Folded(known) if known is not None else None
+            return const
+        if kind is ast.Attribute:
+            attr = node.attr  # type: ignore[attr-defined]
+            if attr != "__file__" and not attr.isupper():
+                return None
+            module = self.resolve(node, scope, depth + 1)
+            if module is None:
+                return None
+            known = _KNOWN_PATHS.get(module.name)
+            return Folded(known) if known is not None else _installed_file(module.name)
         if kind is ast.BinOp:
             assert isinstance(node, ast.BinOp)
             return self._fold_binop(node, scope, depth)
@@ -533,13 +761,33 @@ class Deobfuscator:
     def _fold_subscript(self, node: ast.Subscript, scope: Scope, depth: int) -> Folded | None:
         target = node.slice
         if not isinstance(target, ast.Slice):
+            # sysconfig.get_paths()["purelib"], site.getsitepackages()[0]
+            if type(node.value) is not ast.Call:
+                return None
+            source = self.resolve(node.value.func, scope, depth + 1)
+            if source is None or source.name not in (*_SITE_DIRS, "sysconfig.get_paths"):
+                return None
+            key = self._key(target, scope)
+            if source.name in _SITE_DIRS or key in _PACKAGE_DIRS:
+                return Folded(INSTALLED)
             return None
         step = self.fold_int(target.step) if target.step is not None else None
         if step == -1 and target.lower is None and target.upper is None:
             inner = self.fold(node.value, scope, depth + 1)
             if inner is not None:
                 return Folded(inner.value[::-1], (*inner.chain, "reverse"))
-        return None
+            return None
+        # "xsystemx"[1:-1], "sxyxsxtxexmx"[::2]: constant bounds over a constant
+        bounds = [self.fold_int(b) if b is not None else None for b in (target.lower, target.upper)]
+        if any(b is None and e is not None for b, e in zip(bounds, (target.lower, target.upper))):
+            return None
+        if (step is None and target.step is not None) or step == 0:
+            return None
+        inner = self.fold(node.value, scope, depth + 1)
+        if inner is None:
+            return None
+        sliced = inner.value[bounds[0] : bounds[1] : step]
+        return Folded(sliced, (*inner.chain, "slice") if step not in (None, 1) else inner.chain)
 
     def _fold_call(self, node: ast.Call, scope: Scope, depth: int) -> Folded | None:
         func = node.func
@@ -583,6 +831,21 @@ class Deobfuscator:
             return _capped(joined, tuple(s for p in pieces if p for s in p.chain))
         if name in ("pathlib.Path.home", "os.path.expanduser.home"):
             return Folded("~")
+        if name in ("os.path.dirname", "posixpath.dirname") and len(args) == 1:
+            path = self.fold(args[0], scope, depth + 1)
+            if path is None or not isinstance(path.value, str) or "/" not in path.value:
+                return None
+            return Folded(path.value.rstrip("/").rsplit("/", 1)[0], path.chain)
+        if name in _SITE_DIRS:
+            return Folded(INSTALLED)
+        if name == "torch.hub.get_dir" and not args:
+            return Folded("~/.cache/torch/hub")
+        if name in ("sysconfig.get_path", "distutils.sysconfig.get_python_lib") and args:
+            which = self.fold(args[0], scope, depth + 1)
+            return Folded(INSTALLED) if which and which.value in _PACKAGE_DIRS else None
+        if name in ("inspect.getfile", "inspect.getsourcefile") and len(args) == 1:
+            module = self.resolve(args[0], scope, depth + 1)
+            return _installed_file(f"{module.name}.__file__") if module is not None else None
         decoder = _DECODERS.get(name)
         if decoder is not None and args:
             data = self.fold(args[0], scope, depth + 1)
@@ -776,6 +1039,36 @@ class Deobfuscator:
 
 
 # ---------------------------------------------------------------------- helpers
+
+# Where installed packages live, as far as folding can tell (paths built from
+# ``torch.__file__``, ``site.getsitepackages()``, ``sysconfig.get_path("purelib")``).
+INSTALLED = "<installed packages>"
+_SITE_DIRS = frozenset({"site.getsitepackages", "site.getusersitepackages"})
+# Where loaders keep code they import later (defaults; the environment may move them).
+_KNOWN_PATHS = {
+    "transformers.utils.HF_MODULES_CACHE": "~/.cache/huggingface/modules",
+    "transformers.dynamic_module_utils.HF_MODULES_CACHE": "~/.cache/huggingface/modules",
+    "transformers.utils.hub.HF_MODULES_CACHE": "~/.cache/huggingface/modules",
+    "huggingface_hub.constants.HF_HUB_CACHE": "~/.cache/huggingface/hub",
+    "huggingface_hub.constants.HUGGINGFACE_HUB_CACHE": "~/.cache/huggingface/hub",
+    "transformers.utils.TRANSFORMERS_CACHE": "~/.cache/huggingface/hub",
+}
+_PACKAGE_DIRS = frozenset({"purelib", "platlib"})
+
+
+def _names_something(node: ast.Dict | ast.List | ast.Tuple) -> bool:
+    """Whether a literal container holds a name or attribute (a callable it may keep)."""
+    values = node.values if isinstance(node, ast.Dict) else node.elts
+    return any(type(v) is ast.Name or type(v) is ast.Attribute for v in values[:64])
+
+
+def _installed_file(name: str) -> Folded | None:
+    """``torch.__file__`` -> ``<installed packages>/torch/__init__.py``."""
+    module, _, attr = name.rpartition(".")
+    if attr != "__file__" or not module or module.startswith("<"):
+        return None
+    return Folded(f"{INSTALLED}/{module.replace('.', '/')}/__init__.py")
+
 
 _METHODS = frozenset(
     {"join", "decode", "encode", "upper", "lower", "strip", "lstrip", "rstrip", "replace",

@@ -13,6 +13,7 @@ fetches into ``exec``, deserializers and code files.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from ..model import Confidence, FileEntry, FileKind, Finding, Location, ScanErro
 from ..pyparse import ParseFailure, parse_python
 from ..rules import native_rules as R
 from .base import AnalysisContext, AnalyzerOutput
-from .deobfuscate import Deobfuscator, Folded, Resolved, Scope
+from .deobfuscate import INSTALLED, Deobfuscator, Folded, Resolved, Scope
 
 ANALYZER = "native"
 MAX_PAYLOAD_CHARS = 256 * 1024
@@ -60,7 +61,8 @@ _STRING_HINT = re.compile(
     r"aws|ssh|netrc|huggingface|credentials|docker|kube|pypirc|gcloud|azure|npmrc|gnupg|shadow"
     r"|Login Data|firefox|wallet|_history|169\.254|metadata\.|100\.100\.100|fd00:ec2|bash|zsh"
     r"|profile|cshrc|fish|customize|cron|systemd|authorized_keys|autostart|preload|rc\.local"
-    r"|LaunchAgents|init\.d|CurrentVersion|-packages|cgroup|TracerPid|/proc/self|VBOX|VirtualBox"
+    r"|LaunchAgents|init\.d|CurrentVersion|-packages|ipython|jupyter|gitconfig|git/hooks|pip\.conf"
+    r"|pip\.ini|pydistutils|condarc|sudoers|/etc/environment|cgroup|TracerPid|/proc/self|VBOX|VirtualBox"
     r"|VMware|vmware|QEMU|qemu|KVM|Xen|hypervisor|/sys/class/dmi|sandboxie|wireshark|dbg"
     r"|GITHUB_ACTIONS|GITLAB_CI|JENKINS_URL|TRAVIS|BUILDKITE|CIRCLECI"
 )
@@ -147,7 +149,11 @@ def analyze_source(data: bytes, path: str = "<source>") -> AnalyzerOutput:
 
 def analyze_tree(tree: ast.Module, text: str, path: str) -> tuple[Finding, ...]:
     shared = _Shared(path)
-    scan = _Scan(shared, text.splitlines(), Scope(), None, 0, _fetchy(text))
+    module = Scope()
+    doc = ast.get_docstring(tree, clean=False)
+    if doc:  # exec(__doc__) runs the docstring the walk skips as prose
+        module.consts["__doc__"] = Folded(doc)
+    scan = _Scan(shared, text.splitlines(), module, None, 0, _fetchy(text))
     scan.run(tree.body)
     scan.finish()
     return tuple(sorted(shared.findings.values(), key=lambda f: (f.location.line or 0, f.rule_id)))
@@ -169,8 +175,13 @@ class _Scan:
         self.origin = origin
         self.depth = depth
         self.fetchy = fetchy
-        self.deob = Deobfuscator(_star_names)
+        self.deob = Deobfuscator(_star_names, _DANGEROUS.__contains__)
         self.asserts: list[ast.Assert] = []
+        self.class_bodies: set[int] = set()  # ids of class body scopes
+        self.docstrings: list[ast.Constant] = []  # prose that doctest would run
+        self.doctest: ast.Call | None = None  # a call that runs docstring examples
+        self.synthetic: list[ast.AST] = []  # nodes built here, kept alive for the memo ids
+        self.token_names: set[str] = set()  # names bound to a stored access token
         shared.scopes.append(module)
         self._handlers = {
             ast.Call: self._call,
@@ -192,6 +203,7 @@ class _Scan:
             ast.Constant: self._constant,
             ast.Assert: self._assert,
             ast.ExceptHandler: self._except,
+            ast.Return: self._return,
         }
 
     # ------------------------------------------------------------------ walk
@@ -206,6 +218,8 @@ class _Scan:
             node, scope = stack.pop()
             kind = type(node)
             if kind is ast.Expr and type(node.value) is ast.Constant:  # type: ignore[attr-defined]
+                if ">>>" in str(node.value.value):  # type: ignore[attr-defined]
+                    self.docstrings.append(node.value)  # type: ignore[attr-defined]
                 continue  # docstrings and bare strings: prose, not code
             handler = handlers.get(kind)
             inner = scope
@@ -227,6 +241,8 @@ class _Scan:
                     push((value, inner))
 
     def finish(self) -> None:
+        if self.doctest is not None:
+            self._doctests(self.doctest)
         if self.asserts:
             first = self.asserts[0]
             count = len(self.asserts)
@@ -337,14 +353,24 @@ class _Scan:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope) -> Scope:
         scope.bind(node.name, None, None)
-        return self._new_scope(scope, node.args)
+        inner = self._new_scope(scope, node.args)
+        inner.function = node.name
+        if id(scope) in self.class_bodies:  # a method: self.x / cls.x look in the class
+            params = (*node.args.posonlyargs, *node.args.args)
+            if params:
+                inner.owner = scope
+                inner.self_name = params[0].arg
+        return inner
 
     def _lambda(self, node: ast.Lambda, scope: Scope) -> Scope:
         return self._new_scope(scope, node.args)
 
     def _class(self, node: ast.ClassDef, scope: Scope) -> Scope:
         scope.bind(node.name, None, None)
-        return self._new_scope(scope, None)
+        body = self._new_scope(scope, None)
+        scope.classes[node.name] = body
+        self.class_bodies.add(id(body))
+        return body
 
     def _import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
         self.deob.bind_import(node, scope)
@@ -385,6 +411,8 @@ class _Scan:
         if isinstance(target, ast.Name):
             name = target.id
             self.deob.bind_value(name, value, scope)
+            if name in scope.aliases and id(scope) in self.class_bodies:
+                self.deob.class_members = True  # class C: run = os.system
             if self.fetchy:
                 source = self._taint(value, scope)
                 if source is not None:
@@ -398,6 +426,12 @@ class _Scan:
                 self.shared.native_handles.add(name)
             if _secretish(name):
                 self._secret_assignment(name, value, scope)
+            if self.token_names:
+                self.token_names.discard(name)
+            if type(value) is ast.Call and _leaf(value.func) in _TOKEN_LEAVES:
+                getter = self.deob.resolve(value.func, scope)
+                if getter is not None and getter.name in R.TOKEN_READS:
+                    self.token_names.add(name)
             return
         if isinstance(target, ast.Tuple | ast.List):
             values = value.elts if isinstance(value, ast.Tuple | ast.List) else None
@@ -408,20 +442,45 @@ class _Scan:
                     scope.bind(element.id, None, None)
             return
         if isinstance(target, ast.Attribute):
-            owner = self.deob.resolve(target.value, scope)
-            if owner is not None and (
-                owner.name in _HOOKABLE or target.attr in _HOOKABLE_ATTRS.get(owner.name, ())
-            ):
-                self.add("LG-PERS-004", node, f"replaces {owner.name}.{target.attr}")
+            self._replaces(target.value, target.attr, node, scope)
+            if type(value) in _NAMING and isinstance(target.value, ast.Name):
+                body = scope.lookup_class(target.value.id)
+                held = self.deob.resolve(value, scope) if body is not None else None
+                if body is not None and held is not None:
+                    body.attributes[target.attr] = held  # self.run = os.system
+                    self.deob.class_members = True
             return
         if isinstance(target, ast.Subscript):
+            if isinstance(target.value, ast.Name):
+                self.deob.bind_member(target.value.id, target.slice, value, scope)
             base = self.deob.resolve(target.value, scope)
             if base is not None and base.name == "os.environ":
                 key = self.deob.fold(target.slice, scope)
                 if key is not None and key.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
                     self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
-                elif key is not None and key.value in _INJECTING_ENV:
-                    self.add("LG-PERS-004", node, f"sets {key.value}")
+                elif key is not None and isinstance(key.value, str):
+                    self._env_hook(key.value, node)
+
+    def _replaces(self, owner_node: ast.expr, attr: str, node: ast.AST, scope: Scope) -> None:
+        """``os.system = f`` / ``setattr(torch, "load", f)``: a hook on what others call."""
+        owner = self.deob.resolve(owner_node, scope)
+        if owner is None:
+            return
+        target = f"{owner.name}.{attr}"
+        if target in R.DESERIALIZE_SINKS or target in R.TORCH_LOAD:  # every later load runs it
+            self.add(
+                "LG-PERS-004",
+                node,
+                f"replaces the loader {target}",
+                severity=Severity.HIGH,
+                confidence=Confidence.HIGH,
+            )
+        elif (
+            owner.name in _HOOKABLE
+            or attr in _HOOKABLE_ATTRS.get(owner.name, ())
+            or (owner.name.startswith(_HUB_PACKAGES) and attr in _HUB_LOADERS)
+        ):
+            self.add("LG-PERS-004", node, f"replaces {target}")
 
     def _secret_assignment(self, name: str, value: ast.expr, scope: Scope) -> None:
         for sub in _bounded_walk(value, 64):
@@ -464,6 +523,18 @@ class _Scan:
                 scope.marks.setdefault("secret", node.lineno)
 
     # ------------------------------------------------------------------ simple nodes
+
+    def _return(self, node: ast.Return, scope: Scope) -> None:
+        """``def pick(): return os.system``: ``pick()`` names os.system."""
+        if node.value is None or scope.function is None or scope.parent is None:
+            return
+        value = node.value
+        if scope.function in ("__reduce__", "__reduce_ex__"):
+            self._reducer(value, node, scope)
+        if type(value) in _NAMING or (type(value) is ast.Call and type(value.func) is ast.Name):
+            held = self.deob.resolve(value, scope)
+            if held is not None:
+                scope.parent.returns[scope.function] = held
 
     def _assert(self, node: ast.Assert, scope: Scope) -> None:
         self.asserts.append(node)
@@ -540,7 +611,7 @@ class _Scan:
         self._keywords(node)
         if callee is None:
             self._callable_arguments(node, scope, all_rules=False)
-            self._method_call(node, scope)
+            self._method_call(self._named_method(node, scope), scope)
             return
         name = callee.name
         rule = R.CALL_RULES.get(name)
@@ -548,6 +619,13 @@ class _Scan:
             rule = None  # FunctionType(f.__code__, ...) copies a function, builds nothing new
         if rule is not None:
             self.add(rule, node, f"calls {name}", evidence=callee.via)
+        elif name.startswith(_NATIVE_HANDLES) and name.rsplit(".", 1)[-1] in _LIBC_EXEC:
+            self.add("LG-EXEC-009", node, f"{name} through ctypes", evidence=callee.via)
+        elif name == "mmap.mmap" and any(
+            isinstance(sub, ast.Attribute) and sub.attr == "PROT_EXEC"
+            for sub in _bounded_walk(node, 64)
+        ):
+            self.add("LG-EXEC-009", node, "maps executable memory (mmap PROT_EXEC)")
         if callee.dynamic and name in _DANGEROUS:
             self.add(
                 "LG-OBF-003",
@@ -563,9 +641,32 @@ class _Scan:
             self._command_text(node, args[0] if args else None, scope)
         elif name in R.EXEC_CALLS or name in R.EVAL_CALLS or name in R.COMPILE_CALLS:
             self._exec(node, name, callee, scope)
-        elif name in R.DYNAMIC_IMPORT_CALLS:
+        elif name in R.CODE_RUNNERS:
+            position, keyword = R.CODE_RUNNERS[name]
+            code = args[position] if len(args) > position else _kw(node, keyword)
+            if code is not None and not isinstance(code, ast.Lambda):
+                self._exec(node, name, callee, scope, code)
+        elif name in ("copyreg.pickle", "copy_reg.pickle") and len(args) > 1:
+            if isinstance(args[1], ast.Lambda):
+                self._reducer(args[1].body, node, scope)
+        elif name in R.DOCTEST_RUNNERS:
+            self.doctest = self.doctest or node
+        elif name == "builtins.setattr" and len(args) >= 2:
+            attr = deob.fold(args[1], scope)
+            if attr is not None and isinstance(attr.value, str):
+                self._replaces(args[0], attr.value, node, scope)
+        elif name in R.TOKEN_READS:
+            self.add("LG-CRED-002", node, f"{name}: reads the stored access token")
+        elif name in R.DYNAMIC_IMPORT_CALLS or name in R.NAME_RESOLVERS:
             if args and deob.fold(args[0], scope) is None:
-                self.add("LG-EXEC-007", node, f"{name} of a computed module name")
+                if self._from_literals(args[0], scope):
+                    self.add(
+                        "LG-OBF-003",
+                        node,
+                        f"{name} of a module name computed from literals only",
+                    )
+                else:
+                    self.add("LG-EXEC-007", node, f"{name} of a computed module name")
         elif name in R.TORCH_LOAD:
             self._torch_load(node)
         elif name in R.NUMPY_LOAD:
@@ -588,7 +689,14 @@ class _Scan:
                 and base.name.split(".")[0] in _SENSITIVE_MODULES
                 and deob.fold(args[1], scope) is None
             ):
-                self.add("LG-OBF-004", node, f"getattr({base.name}, <computed name>)")
+                if self._from_literals(args[1], scope):  # a constant name, hidden
+                    self.add(
+                        "LG-OBF-003",
+                        node,
+                        f"getattr({base.name}, <name computed from literals only>)",
+                    )
+                else:
+                    self.add("LG-OBF-004", node, f"getattr({base.name}, <computed name>)")
         elif name in _OPENERS or name in ("pathlib.Path", "os.path.expanduser"):
             opened = self._opened_path(node, scope)
             if opened is not None and opened[1]:
@@ -676,10 +784,57 @@ class _Scan:
                     if folded is not None and isinstance(folded.value, str):
                         self._check_folded(folded, node, scope)
 
+    def _from_literals(self, node: ast.AST, scope: Scope) -> bool:
+        """Whether ``node`` is built from literals only (names bound to constants, names
+        its own comprehensions bind, pure builtins and codecs): a constant the code hides
+        rather than a value that comes from outside, even where folding gives up."""
+        bound: set[str] = set()
+        names: list[ast.Name] = []
+        literal = False
+        for sub in _bounded_walk(node, 400):
+            kind = type(sub)
+            if kind is ast.Name:
+                names.append(sub)  # type: ignore[arg-type]
+            elif kind is ast.comprehension:
+                bound.update(n.id for n in ast.walk(sub.target) if isinstance(n, ast.Name))  # type: ignore[attr-defined]
+            elif kind is ast.Constant:
+                literal = True
+            elif kind in (ast.Starred, ast.Lambda, ast.Await, ast.Yield):
+                return False
+        if not literal:
+            return False
+        for name in names:
+            if name.id in bound:
+                continue
+            if name.id.startswith("__") or name.id in _IMPURE_BUILTINS:
+                return False  # __name__, __package__, input(), open() ...: not literals
+            if scope.lookup_const(name.id) is not None or scope.lookup_sequence(name.id):
+                continue
+            resolved = self.deob.resolve(name, scope)
+            if resolved is None or not f"{resolved.name}.".startswith(_PURE_MODULES):
+                return False
+        return True
+
     def _check_folded(self, folded: Folded, node: ast.AST, scope: Scope) -> None:
         value = folded.value
         if isinstance(value, str) and len(value) >= 4 and _STRING_HINT.search(value):
             self._check_string(value, node, scope)
+
+    def _named_method(self, node: ast.Call, scope: Scope) -> ast.Call:
+        """``getattr(x, "system")(...)`` on a receiver we cannot name reads as ``x.system(...)``."""
+        func = node.func
+        if not isinstance(func, ast.Call) or len(func.args) != 2 or func.keywords:
+            return node
+        getter = self.deob.resolve(func.func, scope)
+        attr = self.deob.fold(func.args[1], scope)
+        if getter is None or getter.name != "builtins.getattr" or attr is None:
+            return node
+        if not isinstance(attr.value, str) or not attr.value.isidentifier():
+            return node
+        method = ast.copy_location(ast.Attribute(func.args[0], attr.value, ast.Load()), func)
+        call = ast.copy_location(ast.Call(method, node.args, node.keywords), node)
+        self.synthetic += (method, call)
+        return call
 
     def _method_call(self, node: ast.Call, scope: Scope) -> None:
         func = node.func
@@ -698,6 +853,11 @@ class _Scan:
             self._write(node, attr, base, scope)
         elif attr in _CALLBACK_METHODS:
             self._callable_arguments(node, scope)
+        elif attr in ("subprocess_shell", "create_subprocess_shell"):
+            self.add("LG-CMD-002", node, f".{attr}() runs a shell command")
+            position = 1 if attr == "subprocess_shell" else 0
+            command = node.args[position] if len(node.args) > position else None
+            self._command_text(node, command, scope)
         elif attr in R.EXEC_MODULE_ATTRS:
             self.add("LG-EXEC-006", node, f".{attr}() runs a module's code")
         elif attr in ("decode", "join", "format", "replace"):
@@ -727,21 +887,34 @@ class _Scan:
                 # x.y.system: only a name that ends like a dangerous callable can be one
                 if not all_rules and arg.attr not in _DANGEROUS_LEAVES:  # type: ignore[attr-defined]
                     continue
+            elif kind is ast.Call:
+                # Thread(target=getattr(os, "system")): only calls that look a name up
+                inner = arg.func  # type: ignore[attr-defined]
+                if _leaf(inner) not in _LOOKUP_CALLS:
+                    continue
             elif kind is not ast.Name and kind is not ast.Subscript:
                 continue
             target = self.deob.resolve(arg, scope)
             if target is None:
                 continue
             name = target.name
-            rule = R.CALL_RULES.get(name)
-            if rule is None and name in R.EXEC_CALLS:
-                rule = "LG-EXEC-001"
-            elif rule is None and name in R.EVAL_CALLS:
-                rule = "LG-EXEC-002"
-            elif rule is None and name in R.SUBPROCESS_CALLS:
-                rule = "LG-CMD-002"
+            rule = _callable_rule(name)
             if rule is not None and (all_rules or rule in _RUNS_WHAT_IT_GETS):
                 self.add(rule, node, f"{name} passed as a callable", evidence=target.via)
+
+    def _reducer(self, value: ast.AST, node: ast.AST, scope: Scope) -> None:
+        """``return (os.system, ("id",))`` from ``__reduce__``: unpickling calls it."""
+        if not isinstance(value, ast.Tuple) or not value.elts:
+            return
+        target = self.deob.resolve(value.elts[0], scope)
+        rule = _callable_rule(target.name) if target is not None else None
+        if target is not None and rule in _RUNS_WHAT_IT_GETS:
+            self.add(
+                rule,
+                node,
+                f"pickle reduction to {target.name}: unpickling the object calls it",
+                evidence=target.via,
+            )
 
     def _keywords(self, node: ast.Call) -> None:
         for keyword in node.keywords:
@@ -778,19 +951,47 @@ class _Scan:
             self.add("LG-CMD-003", node, f"{name} starts a program", evidence=callee.via)
         self._command_text(node, command, scope)
 
+    def _split_command(self, command: ast.AST | None, scope: Scope) -> str | None:
+        """The text of ``shlex.split(text)`` or ``text.split()``: an argument list from a string."""
+        if not isinstance(command, ast.Call) or len(command.args) > 1:
+            return None
+        func = command.func
+        if isinstance(func, ast.Attribute) and func.attr == "split" and not command.args:
+            text = self.deob.fold(func.value, scope)
+        else:
+            splitter = self.deob.resolve(func, scope)
+            if splitter is None or splitter.name != "shlex.split" or not command.args:
+                return None
+            text = self.deob.fold(command.args[0], scope)
+        return text.text() if text is not None else None
+
     def _interpreter_command(self, command: ast.AST | None, scope: Scope) -> str | None:
-        """``["/bin/sh", "-c", ...]`` or ``[sys.executable, "-c", ...]``: a shell in disguise."""
-        if not isinstance(command, ast.List | ast.Tuple) or len(command.elts) < 2:
+        """``["/bin/sh", "-c", ...]``, ``[sys.executable, "-c", ...]``, also behind wrappers
+        (``env``, ``nohup``, ``timeout 5``) and with combined flags (``bash -lc``): a shell
+        in disguise."""
+        split = self._split_command(command, scope)
+        words: list[str | None]
+        if split is not None:
+            words = list(split.split()[:8])
+        elif isinstance(command, ast.List | ast.Tuple):
+            words = []
+            for element in command.elts[:8]:
+                folded = self.deob.fold(element, scope)
+                if folded is not None:
+                    words.append(str(folded.value))
+                    continue
+                resolved = self.deob.resolve(element, scope)
+                executable = resolved is not None and resolved.name == "sys.executable"
+                words.append("sys.executable" if executable else None)
+        else:
             return None
-        flag = self.deob.fold(command.elts[1], scope)
-        if flag is None or flag.value not in ("-c", "/c", "-Command", "-e"):
-            return None
-        head = command.elts[0]
-        program = self.deob.fold(head, scope)
-        resolved = self.deob.resolve(head, scope)
-        name = str(program.value).rsplit("/", 1)[-1] if program else None
-        if name in R.SHELLS or (resolved is not None and resolved.name == "sys.executable"):
-            return f"an interpreter running inline code ({name or 'sys.executable'} {flag.value})"
+        for program, flag in itertools.pairwise(words[:6]):
+            if program is None or flag is None:
+                continue
+            name = program.rsplit("/", 1)[-1].removesuffix(".exe")
+            pattern = _INLINE_FLAGS.get("python" if name == "sys.executable" else name)
+            if pattern is not None and pattern.fullmatch(flag):
+                return f"an interpreter running inline code ({name} {flag})"
         return None
 
     def _command_text(self, node: ast.Call, command: ast.AST | None, scope: Scope) -> None:
@@ -818,6 +1019,9 @@ class _Scan:
             self.add("LG-NET-003", node, f"command queries cloud metadata: {_short(text)!r}")
 
     def _command_string(self, command: ast.AST, scope: Scope) -> str | None:
+        split = self._split_command(command, scope)
+        if split is not None:
+            return split
         if isinstance(command, ast.List | ast.Tuple):
             parts = []
             for element in command.elts[:64]:
@@ -829,20 +1033,28 @@ class _Scan:
             return None
         return folded.text()
 
-    def _exec(self, node: ast.Call, name: str, callee: Resolved, scope: Scope) -> None:
+    def _exec(
+        self,
+        node: ast.Call,
+        name: str,
+        callee: Resolved,
+        scope: Scope,
+        source: ast.AST | None = None,
+    ) -> None:
         short = name.split(".")[-1]
-        if not node.args:
+        if source is None and not node.args:
             return
-        source_node: ast.AST = node.args[0]
+        runner = source is not None  # timeit/cProfile/code...: exec under another name
+        source_node: ast.AST = source if source is not None else node.args[0]
         # exec(compile(src, ...)): judge src
         if isinstance(source_node, ast.Call):
             inner = self.deob.resolve(source_node.func, scope)
             if inner is not None and inner.name in R.COMPILE_CALLS and source_node.args:
                 source_node = source_node.args[0]
         if self.fetchy:
-            source = self._taint(source_node, scope)
-            if source is not None:
-                self.add("LG-DL-001", node, f"{short} of data from {source}")
+            fetched = self._taint(source_node, scope)
+            if fetched is not None:
+                self.add("LG-DL-001", node, f"{short} of data from {fetched}")
                 return
         folded = self.deob.fold(source_node, scope)
         if folded is not None:
@@ -872,7 +1084,16 @@ class _Scan:
                 confidence=Confidence.MEDIUM,
             )
             return
-        if name in R.EXEC_CALLS:
+        if runner:  # a callable or a computed string: medium, these also time functions
+            self.add(
+                "LG-EXEC-001",
+                node,
+                f"{name} runs dynamic code",
+                severity=Severity.MEDIUM,
+                confidence=Confidence.LOW,
+                evidence=callee.via,
+            )
+        elif name in R.EXEC_CALLS:
             self.add("LG-EXEC-001", node, "exec of dynamic code", evidence=callee.via)
         elif name in R.EVAL_CALLS:
             self.add("LG-EXEC-002", node, "eval of a dynamic expression", evidence=callee.via)
@@ -895,6 +1116,19 @@ class _Scan:
                 return callee.name
             return None
         return None
+
+    def _doctests(self, runner: ast.Call) -> None:
+        """doctest runs the ``>>>`` examples of docstrings: analyse them as code."""
+        self.add("LG-EXEC-006", runner, "runs the examples in docstrings as code")
+        lines: list[str] = []
+        for doc in self.docstrings:
+            for line in str(doc.value).splitlines():
+                stripped = line.strip()
+                if stripped.startswith((">>>", "...")):
+                    lines.append(stripped[4:])
+        if lines:
+            text = "\n".join(lines)
+            self._payload(text, Folded(text, ("doctest examples",)), runner, self.module)
 
     def _maybe_payload(self, node: ast.Call, scope: Scope, executed: bool) -> None:
         folded = self.deob.fold(node, scope)
@@ -993,10 +1227,10 @@ class _Scan:
         if isinstance(base, ast.Call):
             loader = self.deob.resolve(base.func, scope)
             return loader is not None and loader.name.startswith(("ctypes.", "_ctypes."))
+        if isinstance(base, ast.Subscript):  # ctypes.cdll["libc.so.6"]
+            base = base.value
         resolved = self.deob.resolve(base, scope)
-        return resolved is not None and resolved.name.startswith(
-            ("ctypes.cdll.", "ctypes.CDLL", "ctypes.pydll.", "ctypes.PyDLL")
-        )
+        return resolved is not None and resolved.name.startswith(_NATIVE_HANDLES)
 
     def _hardcoded_peer(self, node: ast.Call, scope: Scope) -> None:
         """A raw socket to a host written in the code: model code talks to no one."""
@@ -1014,6 +1248,7 @@ class _Scan:
 
     def _egress(self, node: ast.Call, name: str, scope: Scope) -> None:
         self.add("LG-NET-001", node, f"network call {name}")
+        self._token_sent(node, scope)
         scope.marks.setdefault("egress", node.lineno)
         if self.shared.egress_line is None:
             self.shared.egress_line = self._outer_line(node)
@@ -1025,6 +1260,24 @@ class _Scan:
                     scope.marks.setdefault("secret", node.lineno)
                     return
 
+    def _token_sent(self, node: ast.Call, scope: Scope) -> None:
+        """A stored access token in a request's URL or body (headers authenticate: not counted)."""
+        carriers = [*node.args, *(k.value for k in node.keywords if k.arg not in _AUTH_KEYWORDS)]
+        for carrier in carriers:
+            for sub in _bounded_walk(carrier, 200):
+                held = isinstance(sub, ast.Name) and sub.id in self.token_names
+                if not held and isinstance(sub, ast.Call):
+                    getter = self.deob.resolve(sub.func, scope)
+                    held = getter is not None and getter.name in R.TOKEN_READS
+                if held:
+                    self.add(
+                        "LG-CRED-004",
+                        node,
+                        "sends the stored access token in a request's URL or body",
+                        severity=Severity.CRITICAL,
+                    )
+                    return
+
     def _env_write(self, node: ast.Call, scope: Scope) -> None:
         keys: list[ast.AST] = list(node.args[:1])
         if node.args and isinstance(node.args[0], ast.Dict):
@@ -1034,8 +1287,20 @@ class _Scan:
             folded = self.deob.fold(key, scope)
             if folded is not None and folded.value == "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD":
                 self.add("LG-DESER-003", node, "sets TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
-            elif folded is not None and folded.value in _INJECTING_ENV:
-                self.add("LG-PERS-004", node, f"sets {folded.value}")
+            elif folded is not None and isinstance(folded.value, str):
+                self._env_hook(folded.value, node)
+
+    def _env_hook(self, variable: str, node: ast.AST) -> None:
+        """An environment variable that injects code into, or redirects, what runs next."""
+        if variable in _PRELOAD_ENV:  # every later process loads the named library/script
+            self.add(
+                "LG-PERS-004",
+                node,
+                f"sets {variable}: later processes load what it names",
+                severity=Severity.HIGH,
+            )
+        elif variable in _INJECTING_ENV:
+            self.add("LG-PERS-004", node, f"sets {variable}")
 
     def _weak_hash(self, node: ast.Call, name: str, scope: Scope) -> None:
         if any(k.arg == "usedforsecurity" for k in node.keywords):
@@ -1073,10 +1338,8 @@ class _Scan:
 
     def _write(self, node: ast.Call, method: str, base: ast.expr, scope: Scope) -> None:
         path: Folded | None = None
-        if isinstance(base, ast.Name):
-            known, path = scope.opened(base.id)
-            if not known:
-                path = None
+        if isinstance(base, ast.Name) and scope.opened(base.id)[0]:
+            path = scope.opened(base.id)[1]
         elif isinstance(base, ast.Call) and (opened := self._opened_path(base, scope)):
             path = opened[0]  # open("x.py", "w").write(...)
         else:
@@ -1094,8 +1357,12 @@ class _Scan:
         value = path.value
         if R.PERSISTENCE_PATH.search(value):
             self.add("LG-PERS-001", node, f"writes persistence location {value!r}")
-        elif R.SITE_PACKAGES.search(value):
+        elif R.SITE_PACKAGES.search(value) or value.startswith(INSTALLED):
             self.add("LG-PERS-003", node, f"writes into installed packages {value!r}")
+        elif R.LOADER_CACHE.search(value) and _CODE_SUFFIX.search(value):
+            self.add("LG-PERS-003", node, f"writes code into another loader's cache {value!r}")
+        elif R.HIJACK_PATH.search(value):
+            self.add("LG-PERS-001", node, f"writes a system or PATH location {value!r}")
         elif value.startswith(("/", "~")) and not value.startswith(_SAFE_WRITE_ROOTS):
             self.add("LG-PERS-002", node, f"writes {value!r}")
 
@@ -1161,9 +1428,27 @@ _DANGEROUS_METHODS = frozenset(
      "execv", "execve", "execvp", "execvpe", "posix_spawn", "posix_spawnp", "startfile",
      "eval", "exec", "__import__", "import_module", "load", "loads"}
 )  # fmt: skip
+# Per interpreter, the flags that make it run the next argument as code.
+_SHELL_FLAG = re.compile(r"-[a-zA-Z]*c")
+_SCRIPT_FLAG = re.compile(r"-c|-[a-zA-Z]*e")
+_INLINE_FLAGS: dict[str, re.Pattern[str]] = {
+    **dict.fromkeys(("sh", "bash", "zsh", "dash", "ksh", "fish", "ash", "busybox"), _SHELL_FLAG),
+    **dict.fromkeys(("cmd",), re.compile(r"/[cCkK]")),
+    **dict.fromkeys(
+        ("powershell", "pwsh"),
+        re.compile(r"(?i)-(c|command|e|ec|enc|encodedcommand)"),
+    ),
+    **dict.fromkeys(("python", "python3", "python2", "perl", "ruby", "node", "php"), _SCRIPT_FLAG),
+}
+# Names of ctypes library handles: attributes of these are native functions.
+_NATIVE_HANDLES = ("ctypes.cdll", "ctypes.CDLL", "ctypes.pydll", "ctypes.PyDLL", "ctypes.pythonapi",
+                   "ctypes.windll", "ctypes.WinDLL")  # fmt: skip
 _LIBC_EXEC = frozenset(
     {"system", "popen", "execve", "execv", "execvp", "execl", "execlp", "posix_spawn", "fork",
-     "dlopen", "mprotect", "PyRun_SimpleString", "PyRun_String"}
+     "dlopen", "mprotect", "PyRun_SimpleString", "PyRun_String", "PyRun_SimpleStringFlags",
+     "PyRun_StringFlags", "Py_CompileString", "PyEval_EvalCode", "VirtualAlloc",
+     "VirtualProtect", "CreateThread", "WinExec", "ShellExecuteA", "ShellExecuteW",
+     "CreateProcessA", "CreateProcessW"}
 )  # fmt: skip
 _PATH_RUNNERS = frozenset({"runpy.run_path", "builtins.execfile"})
 _PATH_JOINS = frozenset({"os.path.join", "posixpath.join", "pathlib.Path", "pathlib.PurePath"})
@@ -1198,16 +1483,64 @@ def _loopback(host: str) -> bool:
     return host in ("localhost", "", "0.0.0.0", "::1") or host.startswith("127.")
 
 
+# Modules whose functions compute values from their arguments alone.
+_PURE_MODULES = ("builtins.", "operator.", "codecs.", "base64.", "binascii.", "zlib.", "bz2.",
+                 "lzma.", "gzip.", "string.", "functools.", "itertools.")  # fmt: skip
+_IMPURE_BUILTINS = frozenset(
+    {"open", "input", "vars", "globals", "locals", "getattr", "eval", "exec", "id", "hash",
+     "print", "iter", "next", "compile", "dir"}
+)  # fmt: skip
+# Calls that return an object named by strings (getattr(os, "system"), __import__("os")).
+_LOOKUP_CALLS = frozenset(
+    {"getattr", "__import__", "import_module", "__getattribute__", "__getattr__", "get",
+     "locate", "resolve_name", "reduce", "eval"}
+)  # fmt: skip
+_TOKEN_LEAVES = frozenset(name.rsplit(".", 1)[-1] for name in R.TOKEN_READS)
+
+
+def _callable_rule(name: str) -> str | None:
+    """The rule a call of ``name`` triggers, for ``name`` handed over rather than called."""
+    rule = R.CALL_RULES.get(name)
+    if rule is None and name in R.EXEC_CALLS:
+        rule = "LG-EXEC-001"
+    elif rule is None and name in R.EVAL_CALLS:
+        rule = "LG-EXEC-002"
+    elif rule is None and name in R.SUBPROCESS_CALLS:
+        rule = "LG-CMD-002"
+    return rule
+
+
+def _leaf(node: ast.AST) -> str | None:
+    """The last name of ``a.b.c`` or ``c``."""
+    if type(node) is ast.Attribute:
+        return node.attr
+    return node.id if type(node) is ast.Name else None
+
+
+# Keywords of request calls that authenticate rather than carry data.
+_AUTH_KEYWORDS = frozenset({"headers", "auth", "token", "cookies", "use_auth_token"})
 _CALLBACK_METHODS = frozenset({"submit", "apply_async", "run_in_executor", "call_soon", "map"})
-_INJECTING_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
-                            "PYTHONINSPECT", "BASH_ENV", "ENV", "PROMPT_COMMAND"})  # fmt: skip
+_PRELOAD_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "PYTHONSTARTUP",
+                          "BASH_ENV", "PROMPT_COMMAND"})  # fmt: skip
+# Also set by benign code (mirrors, proxies, paths): reported, not ranked high.
+_INJECTING_ENV = frozenset({"PYTHONINSPECT", "ENV", "PYTHONPATH", "PYTHONHOME", "PIP_INDEX_URL",
+                            "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST", "HF_ENDPOINT",
+                            "HTTPS_PROXY", "HTTP_PROXY", "https_proxy", "http_proxy",
+                            "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"})  # fmt: skip
 # Replacing anything in these modules intercepts security-relevant calls; elsewhere
 # (torch.linspace = patched, common in model code) only the loaders themselves.
 _HOOKABLE = frozenset({"builtins", "os", "subprocess", "pickle", "importlib", "marshal"})
 _HOOKABLE_ATTRS = {"torch": ("load", "hub"), "torch.serialization": ("load",)}
+_HUB_PACKAGES = ("transformers", "huggingface_hub", "safetensors", "diffusers")
+_HUB_LOADERS = frozenset(
+    {"from_pretrained", "hf_hub_download", "snapshot_download", "load_file", "safe_open",
+     "load_state_dict", "get_class_from_dynamic_module"}
+)  # fmt: skip
 _BLOB_LOADERS = frozenset({"pickle.loads", "marshal.loads", "dill.loads", "cloudpickle.loads"})
 _BYTES_CALLS = frozenset({"builtins.bytes", "builtins.bytearray"})
 _CODE_NODES = frozenset({ast.Call, ast.Import, ast.ImportFrom})
+# Expressions that can name a callable held elsewhere (os.system, mods["x"], f).
+_NAMING = frozenset({ast.Name, ast.Attribute, ast.Subscript})
 
 
 # Fields that never hold a node a rule looks at: names, numbers, contexts, operators.
@@ -1265,6 +1598,10 @@ def _kw(node: ast.Call, name: str) -> ast.expr | None:
     for keyword in node.keywords:
         if keyword.arg == name:
             return keyword.value
+        if keyword.arg is None and isinstance(keyword.value, ast.Dict):  # f(**{"shell": True})
+            for key, value in zip(keyword.value.keys, keyword.value.values, strict=True):
+                if isinstance(key, ast.Constant) and key.value == name:
+                    return value
     return None
 
 

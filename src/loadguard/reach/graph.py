@@ -338,6 +338,7 @@ class ReachBuilder:
         """The framework instantiates ``cls`` (and, for ``all_methods``, may call any method)."""
         mro, external = self.mro(cls)
         names = list((HOOK_ORDER if all_methods else ()) + CONSTRUCTORS + IMPLICIT_DUNDERS)
+        names += self.dunders(cls)
         if external:
             names += FRAMEWORK_HOOKS
         if all_methods:
@@ -556,6 +557,8 @@ class ReachBuilder:
                             continue
                     results.append(ExternalV(value.name + "()"))
             return results
+        if isinstance(expr, ast.Subscript):
+            return self._namespace_item(expr, module, fn, depth)
         if isinstance(expr, (ast.IfExp,)):
             return self.eval(expr.body, module, fn, depth + 1) + self.eval(
                 expr.orelse, module, fn, depth + 1
@@ -569,6 +572,35 @@ class ReachBuilder:
             return [ExternalV(type(expr).__name__.lower())]
         if isinstance(expr, (ast.ListComp, ast.DictComp, ast.SetComp, ast.GeneratorExp)):
             return [ExternalV("comprehension")]
+        return []
+
+    def _namespace_item(
+        self, expr: ast.Subscript, module: ModuleInfo, fn: FunctionInfo | None, depth: int
+    ) -> list[Value]:
+        """``globals()["f"]``, ``vars(m)["f"]``, ``m.__dict__["f"]``, ``sys.modules[__name__]``."""
+        base = expr.value
+        if (
+            isinstance(expr.slice, ast.Name)
+            and expr.slice.id == "__name__"
+            and dotted_name(base) == "sys.modules"
+        ):
+            return [ModuleV(module.key)]  # the running module itself
+        key = fold(expr.slice, self, module, fn)
+        if key is None:
+            return []
+        if isinstance(base, ast.Call) and isinstance(base.func, ast.Name):
+            if base.func.id in _DYNAMIC_LOOKUPS and not base.args:
+                return self.lookup(key, module, fn, depth + 1)
+            if base.func.id == "vars" and len(base.args) == 1:
+                owners = self.eval(base.args[0], module, fn, depth + 1)
+                return _unique([v for o in owners for v in self.get_attr(o, key, depth + 1)])
+            return []
+        if isinstance(base, ast.Attribute) and base.attr == "__dict__":
+            owners = self.eval(base.value, module, fn, depth + 1)
+            return _unique([v for o in owners for v in self.get_attr(o, key, depth + 1)])
+        if dotted_name(base) == "sys.modules":
+            repo_key = key.replace(".", "/")
+            return [ModuleV(repo_key)] if self.in_repo(repo_key) else []
         return []
 
     def get_attr(self, value: Value, name: str, depth: int) -> list[Value]:
@@ -676,6 +708,17 @@ class ReachBuilder:
         self._mro[id(cls)] = result
         return result
 
+    def dunders(self, cls: ClassInfo) -> tuple[str, ...]:
+        """Special methods the classes of ``cls``'s MRO define: operators, conversions,
+        ``__call__``, ``__fspath__``, ``__missing__`` ... Python calls them on a live
+        object without a call site naming them."""
+        names: dict[str, None] = {}
+        for klass in self.mro(cls)[0]:
+            for name in klass.methods:
+                if len(name) > 4 and name.startswith("__") and name.endswith("__"):
+                    names.setdefault(name, None)
+        return tuple(names)
+
     def metaclasses(self, cls: ClassInfo) -> list[ClassInfo]:
         found: list[ClassInfo] = []
         for klass in self.mro(cls)[0]:
@@ -722,6 +765,7 @@ class ReachBuilder:
         if found is None:
             _mro, external = self.mro(cls)
             names = CONSTRUCTORS + IMPLICIT_DUNDERS + (FRAMEWORK_HOOKS if external else ())
+            names += tuple(n for n in self.dunders(cls) if n not in names)
             found = []
             for name in names:
                 found += [(v.fn, "") for v in self.class_attr(cls, name, 0) if isinstance(v, FuncV)]
@@ -808,6 +852,13 @@ class _Walker:
         header: list[ast.AST] = list(node.decorator_list)
         header += [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
         fn = self.b._fn_by_node.get(id(node))
+        if (
+            fn is not None
+            and fn.owner is None
+            and fn.parent is None
+            and node.name in ("__getattr__", "__dir__")  # PEP 562: module attribute hooks
+        ):
+            self.b.reach_function(self.src, fn, " (module attribute hook)")
         if fn is not None and node.decorator_list:
             calling = [d for d in node.decorator_list if self.decorator_may_call(d)]
             if calling:
@@ -843,10 +894,15 @@ class _Walker:
                     )
                     break
             for meta in self.b.metaclasses(cls):
-                for name in ("__prepare__", "__new__", "__init__", "__call__"):
+                # the class object is an instance of its metaclass: any special method
+                # of the metaclass (__getitem__, __instancecheck__ ...) may run on it
+                names = ("__prepare__", "__new__", "__init__", "__call__", *self.b.dunders(meta))
+                for name in dict.fromkeys(names):
                     for value in self.b.class_attr(meta, name, 0):
                         if isinstance(value, FuncV):
                             self.b.reach_function(self.src, value.fn, " (metaclass)")
+            if "__class_getitem__" in cls.methods:  # Cls[...] in an annotation or alias
+                self.b.reach_function(self.src, cls.methods["__class_getitem__"], " (class hook)")
         return todo + list(reversed(node.body))
 
     # -- imports
@@ -949,7 +1005,7 @@ class _Walker:
         else:
             self.dynamic_callee(node)
             rest.append(func)
-            values = self.eval(func) if not isinstance(func, ast.Subscript) else []
+            values = self.eval(func)
             self.emit(values, is_call=True)
         for value in values:
             if isinstance(value, ExternalV):

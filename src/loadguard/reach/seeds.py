@@ -68,6 +68,8 @@ def _seed_entry(
     builder.seed_module(entry.module, entry.trigger)
     if entry.kind is EntryKind.MODULE and entry.loader is Loader.MMENGINE:
         _seed_bases(builder, snapshot, entry.module, entry.trigger, set())
+    if entry.kind is EntryKind.MODULE and entry.loader is Loader.TORCH_HUB:
+        _seed_star_exports(builder, entry.module, entry.trigger)
     if entry.loader is Loader.MODELSCOPE and posixpath.basename(entry.module) == "ms_wrapper.py":
         # ModelScope builds the custom pipeline/model this file defines and runs it at once
         for cls in builder.module(entry.module).classes:
@@ -85,6 +87,23 @@ def _seed_entry(
             builder.seed_function(value.fn, entry.trigger)
         elif isinstance(value, ClassV):
             builder.seed_class(value.cls, entry.trigger, all_methods=entry.kind is EntryKind.CLASS)
+
+
+def _seed_star_exports(builder: ReachBuilder, path: str, trigger: str) -> None:
+    """``from models.entry import *`` in hubconf: every public callable it brings is an entry."""
+    for key in builder.module(path).stars:
+        star_path = builder.file_of(key)
+        if star_path is None:
+            continue
+        info = builder.module(star_path)
+        for qualname, fn in info.functions.items():
+            if "." not in qualname and not qualname.startswith("_"):
+                builder.seed_function(fn, f"{trigger}: {qualname} (star import)")
+        for cls in info.classes:
+            if cls.parent is None and "." not in cls.qualname and not cls.qualname.startswith("_"):
+                builder.seed_class(
+                    cls, f"{trigger}: {cls.qualname} (star import)", all_methods=False
+                )
 
 
 def _seed_bases(

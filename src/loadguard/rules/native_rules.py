@@ -244,6 +244,52 @@ DYNAMIC_IMPORT_CALLS = frozenset(
     {"builtins.__import__", "importlib.import_module", "importlib.__import__"}
 )
 EXEC_MODULE_ATTRS = frozenset({"exec_module", "load_module", "run_code"})
+# Functions that return the object a dotted string names: __import__ plus getattr.
+NAME_RESOLVERS = frozenset(
+    {"pydoc.locate", "pkgutil.resolve_name", "hydra.utils.get_method", "hydra.utils.get_class",
+     "hydra.utils.get_object", "hydra._internal.utils._locate", "werkzeug.utils.import_string",
+     "django.utils.module_loading.import_string", "mmengine.utils.get_object_from_string"}
+)  # fmt: skip
+# Classes whose instances run code they are given; ``Cls().method`` resolves to
+# ``"Cls().method"`` so CODE_RUNNERS can name their methods.
+INSTANCE_FACTORIES = frozenset(
+    {"code.InteractiveInterpreter", "code.InteractiveConsole", "trace.Trace", "pdb.Pdb",
+     "bdb.Bdb", "cProfile.Profile", "profile.Profile", "timeit.Timer"}
+)  # fmt: skip
+# Stdlib functions that compile and run a string of statements, like exec:
+# callee -> (position, keyword) of the source argument.
+CODE_RUNNERS: dict[str, tuple[int, str]] = {
+    "timeit.timeit": (0, "stmt"),
+    "timeit.repeat": (0, "stmt"),
+    "timeit.Timer": (0, "stmt"),
+    "cProfile.run": (0, "statement"),
+    "cProfile.runctx": (0, "statement"),
+    "profile.run": (0, "statement"),
+    "profile.runctx": (0, "statement"),
+    "pdb.run": (0, "statement"),
+    "pdb.runctx": (0, "statement"),
+    "pdb.runeval": (0, "expression"),
+    "code.InteractiveInterpreter().runsource": (0, "source"),
+    "code.InteractiveInterpreter().runcode": (0, "code"),
+    "code.InteractiveConsole().runsource": (0, "source"),
+    "code.InteractiveConsole().runcode": (0, "code"),
+    "code.InteractiveConsole().push": (0, "line"),
+    "trace.Trace().run": (0, "cmd"),
+    "trace.Trace().runctx": (0, "cmd"),
+    "pdb.Pdb().run": (0, "cmd"),
+    "pdb.Pdb().runeval": (0, "expr"),
+    "bdb.Bdb().run": (0, "cmd"),
+    "cProfile.Profile().run": (0, "cmd"),
+    "cProfile.Profile().runctx": (0, "cmd"),
+    "profile.Profile().run": (0, "cmd"),
+    "profile.Profile().runctx": (0, "cmd"),
+    "IPython.get_ipython().run_cell": (0, "raw_cell"),
+}
+# Runners of the examples in a module's docstrings (code the walk skips as prose).
+DOCTEST_RUNNERS = frozenset(
+    {"doctest.testmod", "doctest.run_docstring_examples", "doctest.DocTestSuite",
+     "doctest.DocTestRunner", "doctest.DocTestFinder"}
+)  # fmt: skip
 TORCH_LOAD = frozenset({"torch.load", "torch.serialization.load"})
 NUMPY_LOAD = frozenset({"numpy.load", "np.load"})
 YAML_LOAD = frozenset({"yaml.load", "yaml.load_all"})
@@ -279,8 +325,19 @@ NETWORK_CALLS = frozenset(
         "pycurl.Curl",
         "dns.resolver.resolve",
         "socket.gethostbyname",
+        "socket.getaddrinfo",
+        "webbrowser.open",
+        "webbrowser.open_new",
+        "webbrowser.open_new_tab",
     }
 )
+# Calls that return a stored access token (the token file read by its owner's API).
+TOKEN_READS = frozenset(
+    {"huggingface_hub.HfFolder.get_token", "huggingface_hub.get_token",
+     "huggingface_hub.utils.get_token", "huggingface_hub.hf_api.HfFolder.get_token",
+     "huggingface_hub.utils._token.get_token", "huggingface_hub.HfApi().token",
+     "keyring.get_password", "keyring.get_credential"}
+)  # fmt: skip
 SOCKET_METHODS = frozenset({"connect", "connect_ex", "sendto"})
 FETCH_SOURCES = NETWORK_CALLS | frozenset(
     {
@@ -331,7 +388,8 @@ CREDENTIAL_PATH = re.compile(
     r"|\.cache/huggingface/(token|stored_tokens)|huggingface/token\b|\.git-credentials"
     r"|\.docker/config\.json|\.kube/config|\.pypirc|\.config/gcloud|gcloud/credentials"
     r"|application_default_credentials\.json|\.azure/|\.npmrc|\.gnupg|/etc/shadow"
-    r"|Login Data|\.mozilla/firefox|wallet\.dat|\.bash_history|\.zsh_history)",
+    r"|Login Data|\.mozilla/firefox|wallet\.dat|\.bash_history|\.zsh_history"
+    r"|(?:^|/)\.(?:ssh|aws|kube|docker)/?(?:\*[^/]*)?$)",
 )
 SECRET_ENV = re.compile(
     r"^(HF_TOKEN|HUGGING_FACE_HUB_TOKEN|HUGGINGFACE_TOKEN|HF_API_TOKEN|AWS_[A-Z_]*"
@@ -349,8 +407,15 @@ PERSISTENCE_PATH = re.compile(
     r"|config/fish/config\.fish|sitecustomize\.py|usercustomize\.py"
     r"|/etc/cron|/var/spool/cron|\bcrontab\b|\.config/systemd/user|/etc/systemd/system"
     r"|authorized_keys|\.config/autostart|/etc/ld\.so\.preload|/etc/rc\.local"
-    r"|/etc/profile|Library/LaunchAgents|/etc/init\.d|CurrentVersion\\\\?Run)"
+    r"|/etc/profile|Library/LaunchAgents|/etc/init\.d|CurrentVersion\\\\?Run"
+    r"|\.ipython/profile_[^/]*/startup|\.jupyter/[^/]*config\.py|\.gitconfig\b|\.git/hooks/"
+    r"|pip/pip\.conf|\.pip/pip\.conf|pip\.ini\b|\.pydistutils\.cfg|\.condarc|/etc/sudoers"
+    r"|\.ssh/rc\b|/etc/environment)"
 )
+# Written (not merely named): directories on PATH (a program there shadows the real one).
+HIJACK_PATH = re.compile(r"^(~/\.local/bin/|/usr/local/s?bin/|/usr/s?bin/|/s?bin/)")
+# Caches other loaders import code from: a .py written here runs at their next load.
+LOADER_CACHE = re.compile(r"(huggingface/modules|transformers_modules|torch/hub/|huggingface/hub/)")
 SITE_PACKAGES = re.compile(r"(site-packages|dist-packages)")
 SHELL_PAYLOAD = re.compile(
     r"(\b(curl|wget)\b[^|;&]*\|\s*(ba|z|da)?sh\b|/dev/tcp/|\bnc\b[^|;&]*\s-[a-z]*e\b"
