@@ -929,7 +929,7 @@ def _remote_or_path(args: Any) -> str | None:
     if not isinstance(args, tuple):
         return None
     for arg in args[:4]:
-        if isinstance(arg, str) and len(arg) < 4096 and rules.REMOTE_OR_PATH.match(arg):
+        if isinstance(arg, str) and len(arg) < 4096 and rules.is_remote_or_path(arg):
             return arg
     return None
 
@@ -1082,7 +1082,7 @@ def judge(module: str, name: str, profiles: Iterable[str] | None = None) -> Judg
     if denied is not None:
         return Judgement("denied", denied.severity, denied.cwe, denied.reason)
     leaves = name.split(".")
-    if any(rules.DANGEROUS_LEAF.match(part) or rules.has_dangerous_word(part) for part in leaves):
+    if any(rules.is_dangerous_leaf(part) or rules.has_dangerous_word(part) for part in leaves):
         return Judgement(
             "unknown-dangerous",
             Severity.HIGH,

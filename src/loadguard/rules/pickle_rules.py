@@ -12,6 +12,7 @@ Data only; the judging lives in ``loadguard.analyzers.pickle``.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -335,7 +336,7 @@ FORWARDERS = frozenset(
 # A string argument that names something to fetch or open: a URL, a hub repo
 # id (``org/name``), an absolute or home path. A library class constructed with
 # one (REDUCE, INST, OBJ run ``__init__``) loads or downloads at unpickling.
-REMOTE_OR_PATH = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|/|~|\\\\|[A-Za-z]:[\\/]|[\w.-]+/[\w.-]+$)")
+_REMOTE_OR_PATH = r"^(?:[a-z][a-z0-9+.-]*://|/|~|\\\\|[A-Za-z]:[\\/]|[\w.-]+/[\w.-]+$)"
 
 # Wrappers whose first argument becomes the loader's input stream.
 BYTES_WRAPPERS = frozenset({"io.BytesIO", "_io.BytesIO"})
@@ -576,7 +577,10 @@ def looks_like_class(name: str) -> bool:
 
 
 # Leaf names that betray a gadget even when the module is unknown to us.
-DANGEROUS_LEAF = re.compile(
+# Patterns compiled on first use: most checkpoints never ask (every import is
+# allowlisted), and the leaf pattern alone takes ~1 ms to compile, a sizeable part
+# of a one-file scan.
+_DANGEROUS_LEAF = (
     r"^(?:system|popen\w*|spawn\w*|exec\w*|eval\w*|run|run_\w+|_run\w*|call|check_call|"
     r"check_output|getoutput|getstatusoutput|compile|load|loads|_load\w*|load_\w+|"
     r"open|urlopen|urlretrieve|request|import_module|__import__|resolve_name|getattr\w*|"
@@ -592,6 +596,22 @@ DANGEROUS_LEAF = re.compile(
     # hub loaders: fetch a model (and with trust_remote_code its code) at load time
     r"from_pretrained|from_single_file|snapshot_download|hf_hub_download|pipeline)$"
 )
+
+
+def is_dangerous_leaf(name: str) -> bool:
+    """The last part of a name reads like a gadget: runs, loads, opens, walks attributes."""
+    return _compiled(_DANGEROUS_LEAF).match(name) is not None
+
+
+def is_remote_or_path(text: str) -> bool:
+    """A URL, an absolute or home path, or a hub repository id."""
+    return _compiled(_REMOTE_OR_PATH).match(text) is not None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
 
 # Words of a snake_case name that betray a gadget: ``_get_command_stdout``,
 # ``_syscmd_file``, ``_import_dotted_name``, ``_builtin_open`` (private helpers
