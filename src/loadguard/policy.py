@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .errors import PolicyError
 from .model import (
@@ -333,9 +333,8 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{prefix}{core}{suffix}$")
 
 
-@dataclass(frozen=True)
-class PathMatcher:
-    """Gitignore-style path patterns; the last match wins."""
+class PathMatcher(NamedTuple):
+    """Gitignore-style path patterns; the last match wins (a NamedTuple: cheap to define)."""
 
     patterns: tuple[str, ...]
 
