@@ -1,4 +1,4 @@
-"""How the engine turns the reach graph into ``Finding.reachable``."""
+"""The engine: how the reach graph becomes ``Finding.reachable``, and which analyzers run."""
 
 from __future__ import annotations
 
@@ -6,9 +6,15 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
+from loadguard.analyzers import READS_ONLY, load_analyzer
+from loadguard.analyzers.base import FileAnalyzer
 from loadguard.engine import scan_snapshot
-from loadguard.model import Verdict
+from loadguard.errors import MissingExtra
+from loadguard.model import AnalyzerStats, FileEntry, FileKind, Verdict
 from loadguard.sources.local import snapshot_from_folder
+from pickle_samples import torch_like_state_dict, torch_zip
 
 MakeRepo = Callable[[dict[str, object]], Path]
 
@@ -88,3 +94,28 @@ def test_recursion_error_is_too_deep_not_unreadable(make_repo: MakeRepo, monkeyp
     assert [(e.path, e.kind) for e in result.errors if e.stage == "deep"] == [
         ("config.json", "too-deep")
     ]
+
+
+def test_analyzers_that_read_only_python_are_skipped_without_python(make_repo: MakeRepo) -> None:
+    root = make_repo({"pytorch_model.bin": torch_zip(torch_like_state_dict())})
+    result = scan_snapshot(snapshot_from_folder(root), analyzers=["native", "pickle"])
+    native, pickle = result.stats
+    assert native == AnalyzerStats("native")  # not loaded: nothing it reads is here
+    assert pickle.files == 1
+    with_code = make_repo({"hubconf.py": "import os\nos.system('true')\n"})
+    result = scan_snapshot(snapshot_from_folder(with_code), analyzers=["native"])
+    assert result.stats[0].files == 1 and result.findings
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # bandit's plugin loader
+def test_reads_only_matches_what_the_analyzers_want() -> None:
+    # The skip is only sound if the analyzer would want no file of any other kind
+    # (bandit and semgrep pick their files with python_targets: Python only).
+    entry = FileEntry("x", 10)
+    for name, kinds in READS_ONLY.items():
+        try:
+            analyzer = load_analyzer(name)
+        except (ImportError, ValueError, MissingExtra):
+            continue
+        if isinstance(analyzer, FileAnalyzer):
+            assert not [k for k in FileKind if k not in kinds and analyzer.wants(entry, k)], name

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from .analyzers import DEFAULT_ANALYZERS, load_analyzer
+from .analyzers import DEFAULT_ANALYZERS, READS_ONLY, load_analyzer
 from .analyzers.base import (
     TENSOR_NAMES,
     AnalysisContext,
@@ -148,6 +148,9 @@ def _plain(metadata: Mapping[str, object]) -> dict[str, object]:
 def _run_analyzer(
     name: str, ctx: AnalysisContext, cache: AnalysisCache | None
 ) -> tuple[AnalyzerOutput, AnalyzerStats]:
+    reads = READS_ONLY.get(name)
+    if reads is not None and reads.isdisjoint(ctx.kinds.values()):
+        return AnalyzerOutput(), AnalyzerStats(name)  # nothing it reads is here
     started = time.perf_counter()
     try:
         analyzer = load_analyzer(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 
+from ..model import FileKind
 from .base import Analyzer
 
 REGISTRY: dict[str, str] = {
@@ -23,6 +24,14 @@ REGISTRY: dict[str, str] = {
 # What runs when the user does not choose (external tools are opt-in). Config
 # findings need no analyzer: detection reports them in the plan.
 DEFAULT_ANALYZERS: tuple[str, ...] = ("native", "yara", "pickle", "weights", "templates")
+
+# Analyzers that read nothing but these kinds: a snapshot holding none of them does
+# not even import them (the native analyzer's import is ~10 ms of a weights-only scan).
+READS_ONLY: dict[str, frozenset[FileKind]] = {
+    "native": frozenset({FileKind.PYTHON}),
+    "bandit": frozenset({FileKind.PYTHON}),
+    "semgrep": frozenset({FileKind.PYTHON}),
+}
 
 
 def available() -> tuple[str, ...]:
