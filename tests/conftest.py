@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -9,6 +11,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "repos"
+
+# Compiled YARA rules are cached per user; tests (and the processes they start)
+# keep theirs in a temporary directory, never in the real home.
+os.environ["LOADGUARD_CACHE_DIR"] = tempfile.mkdtemp(prefix="loadguard-test-cache-")
 
 
 @pytest.fixture
@@ -36,9 +42,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # pyparse freezes parsed trees out of the cyclic GC; release them before
     # interpreter exit so native extensions (DuckDB's nanobind) see no leaks.
     import gc
+    import shutil
 
     gc.unfreeze()
     gc.collect()
+    shutil.rmtree(os.environ["LOADGUARD_CACHE_DIR"], ignore_errors=True)
 
 
 @pytest.fixture

@@ -215,3 +215,52 @@ def test_pickle_inside_torch_zip(make_repo: MakeRepo) -> None:
     found = [f for f in yara_findings(root) if f.location.path == "pytorch_model.bin"]
     assert [f.rule_id for f in found] == ["LG-YARA-PICKLE-002"]
     assert found[0].location.offset and found[0].evidence
+
+
+def _fresh_rules(monkeypatch: pytest.MonkeyPatch, cache: str) -> list[str]:
+    """The rule names a new process would get with this cache directory."""
+    monkeypatch.setenv("LOADGUARD_CACHE_DIR", cache)
+    yara_mod.compiled_rules.cache_clear()
+    try:
+        return [rule.identifier for rule in yara_mod.compiled_rules()]
+    finally:
+        yara_mod.compiled_rules.cache_clear()
+
+
+def test_compiled_rules_are_cached_for_later_processes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yara
+
+    first = _fresh_rules(monkeypatch, str(tmp_path))
+    (cached,) = tmp_path.glob("yara-*.yarc")
+    assert cached == yara_mod.compiled_rules_path(yara.__version__)
+
+    def no_compiling(**kwargs: object) -> None:
+        raise AssertionError("compiled again despite the cache")
+
+    monkeypatch.setattr(yara, "compile", no_compiling)
+    assert _fresh_rules(monkeypatch, str(tmp_path)) == first
+
+
+def test_a_damaged_cache_is_compiled_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import yara
+
+    monkeypatch.setenv("LOADGUARD_CACHE_DIR", str(tmp_path))
+    path = yara_mod.compiled_rules_path(yara.__version__)
+    assert path is not None
+    path.write_bytes(b"YARA" + b"\x00" * 64)  # not compiled rules
+    assert _fresh_rules(monkeypatch, str(tmp_path))
+    assert [rule.identifier for rule in yara.load(str(path))]  # rewritten with good rules
+
+
+def test_an_unwritable_or_disabled_cache_is_not_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory should be")
+    assert _fresh_rules(monkeypatch, str(blocked / "sub"))
+    assert list(tmp_path.iterdir()) == [blocked]  # no stray partial file either
+    monkeypatch.setenv("LOADGUARD_CACHE_DIR", "")
+    assert yara_mod.compiled_rules_path("4.5") is None
+    assert _fresh_rules(monkeypatch, "")

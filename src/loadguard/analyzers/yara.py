@@ -11,11 +11,14 @@ reads, never a whole-file read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ..errors import MissingExtra
@@ -62,9 +65,52 @@ def rules_digest() -> str:
 
 @functools.lru_cache(maxsize=1)
 def compiled_rules() -> Any:
-    """The shipped rules, compiled once per process (raises ``MissingExtra``)."""
+    """The shipped rules, compiled once per process (raises ``MissingExtra``).
+
+    Compiling takes ~15 ms, a sizeable part of a small scan's start-up, so the
+    compiled form is kept in the user's cache directory under the rules' digest
+    and the libyara version, and loaded (<1 ms) by later processes. A missing,
+    stale or damaged cache file is compiled again; a cache that cannot be
+    written is not an error.
+    """
     yara = _import_yara()
-    return yara.compile(filepaths=_rule_files())
+    cached = compiled_rules_path(yara.__version__)
+    if cached is not None and cached.is_file():
+        try:
+            return yara.load(str(cached))
+        except (yara.Error, OSError):
+            pass
+    rules = yara.compile(filepaths=_rule_files())
+    if cached is not None:
+        _save_compiled(rules, cached)
+    return rules
+
+
+def compiled_rules_path(yara_version: str) -> Path | None:
+    """Where compiled rules are cached: ``$LOADGUARD_CACHE_DIR``, else the XDG cache.
+
+    ``LOADGUARD_CACHE_DIR=""`` turns the cache off.
+    """
+    configured = os.environ.get("LOADGUARD_CACHE_DIR")
+    if configured == "":
+        return None
+    if configured:
+        root = Path(configured)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        root = (Path(xdg) if xdg else Path.home() / ".cache") / "loadguard"
+    return root / f"yara-{rules_digest()}-{yara_version}.yarc"
+
+
+def _save_compiled(rules: Any, path: Path) -> None:
+    partial = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rules.save(str(partial))
+        os.replace(partial, path)  # readers never see a half-written file
+    except Exception:  # a read-only home, a full disk: the next run compiles again
+        with contextlib.suppress(OSError):
+            partial.unlink()
 
 
 def _import_yara() -> Any:
