@@ -45,8 +45,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--fail-on",
         metavar="SEVERITY",
         help="Exit 1 when a reachable finding has at least this severity "
-        "(info, low, medium, high, critical, or 'never'); overrides the policy's fail-on. "
-        "[default: high]",
+        "(info, low, medium, high, critical, or 'never'); overrides the policy's fail-on "
+        "(default: the policy's, high in the balanced preset).",
     )
     parser.add_argument(
         "--policy",
