@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fail-on",
         metavar="SEVERITY",
-        help="Exit 1 at or above this severity (or 'never'); overrides the policy (default: the policy's, high in the balanced preset).",
+        help="Exit 1 at or above this severity (or 'never'); overrides the policy "
+        "(default: the policy's, high in the balanced preset).",
     )
     parser.add_argument(
         "--policy",
