@@ -173,6 +173,24 @@ def _help_text(docstring: str | None) -> str | None:
     return "\n".join([first, *(line[indent:] for line in rest)])
 
 
+def add_report_arguments(parser: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    """``--format`` and ``-o/--output``, spelled the same by every command that reports."""
+    parser.add_argument(
+        "--format",
+        dest="fmt",
+        choices=formats,
+        default="text",
+        help="Report format (default: %(default)s).",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=file_path,
+        metavar="FILE",
+        help="Write the report here instead of standard output.",
+    )
+
+
 # Argument types shared by the commands. A type that raises ArgumentTypeError makes
 # argparse report "argument --policy: file 'x' does not exist" and exit 2.
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..cli import UsageError, existing_file, existing_path, file_path
+from ..cli import UsageError, add_report_arguments, existing_file, existing_path
 
 FORMATS = ("text", "json", "sarif")
 
@@ -19,20 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="Python file or folder (default: the current directory).",
     )
-    parser.add_argument(
-        "--format",
-        dest="fmt",
-        choices=FORMATS,
-        default="text",
-        help="Report format (default: %(default)s).",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=file_path,
-        metavar="FILE",
-        help="Write the report here instead of standard output.",
-    )
+    add_report_arguments(parser, FORMATS)
     parser.add_argument(
         "--fail-on",
         metavar="SEVERITY",

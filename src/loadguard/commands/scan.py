@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from ..cli import UsageError, existing_file, file_path, non_negative_int
+from ..cli import UsageError, add_report_arguments, existing_file, file_path, non_negative_int
 from ..model import ScanError, ScanResult, Severity, Snapshot
 
 if TYPE_CHECKING:
@@ -27,20 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="TARGET",
         help="Folder, archive, Hugging Face cache or hub id (hf:org/name).",
     )
-    parser.add_argument(
-        "--format",
-        dest="fmt",
-        choices=FORMATS,
-        default="text",
-        help="Report format (default: %(default)s).",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=file_path,
-        metavar="FILE",
-        help="Write the report here instead of standard output.",
-    )
+    add_report_arguments(parser, FORMATS)
     parser.add_argument(
         "--fail-on",
         metavar="SEVERITY",

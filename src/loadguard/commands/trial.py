@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cli import UsageError, file_path
+from ..cli import UsageError, add_report_arguments
 from ..model import Severity, Verdict
 
 if TYPE_CHECKING:
@@ -101,20 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "target", metavar="TARGET", help="Local folder, file or Hugging Face cache snapshot."
     )
     add_sandbox_arguments(parser)
-    parser.add_argument(
-        "--format",
-        dest="fmt",
-        choices=FORMATS,
-        default="text",
-        help="Report format (default: %(default)s).",
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=file_path,
-        metavar="FILE",
-        help="Write the report here instead of standard output.",
-    )
+    add_report_arguments(parser, FORMATS)
     parser.add_argument(
         "--no-scan",
         action="store_true",
