@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import ast
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -115,3 +116,30 @@ def test_unreadable_config_gives_no_facts(make_repo: MakeRepo) -> None:
     repo = make_repo({"config.json": "{not json", "tokenizer.json": {}})
     facts = RepoFacts.from_folder(repo)
     assert facts.model_type is None and "tokenizer.json" in facts.files
+
+
+def test_installed_model_types_are_read_from_source_not_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auto = tmp_path / "transformers" / "models" / "auto"
+    auto.mkdir(parents=True)
+    (tmp_path / "transformers" / "__init__.py").write_text("raise RuntimeError('imported')\n")
+    (auto / "configuration_auto.py").write_text(
+        "from collections import OrderedDict\n"
+        "from .auto_mappings import CONFIG_MAPPING_NAMES\n"
+        'CONFIG_MAPPING_NAMES.update({"mimi_decoder": "MimiDecoderConfig"})\n'
+        'CONFIG_MAPPING_NAMES = OrderedDict(**{"gpt-sw3": "GPT2Config"}, **CONFIG_MAPPING_NAMES)\n'
+        'OTHER = OrderedDict([("not-a-model", "X")])\n'
+    )
+    (auto / "auto_mappings.py").write_text(
+        "from collections import OrderedDict\n"
+        'CONFIG_MAPPING_NAMES = OrderedDict([("brand-new", "BrandNewConfig"), ("bert", "B")])\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    advice_module.installed_model_types.cache_clear()
+    try:
+        names = advice_module.installed_model_types()
+    finally:
+        advice_module.installed_model_types.cache_clear()
+    assert names == {"brand-new", "bert", "mimi_decoder", "gpt-sw3"}
+    assert "transformers" not in sys.modules

@@ -11,6 +11,7 @@ safetensors inside the sandbox) can deal with it.
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import os
@@ -146,16 +147,62 @@ def shipped_model_types() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=1)
 def installed_model_types() -> frozenset[str]:
-    """``CONFIG_MAPPING_NAMES`` of the installed transformers (the library, never repo code)."""
+    """The model types the installed transformers knows (its ``CONFIG_MAPPING_NAMES``).
+
+    Read from the library's source, never imported: importing transformers takes
+    seconds, and a scanner runs no code it does not need to.
+    """
     import importlib.util
 
-    if importlib.util.find_spec("transformers") is None:
-        return frozenset()
     try:
-        from transformers.models.auto.configuration_auto import CONFIG_MAPPING_NAMES
-    except Exception:  # a broken install must not break a scan
+        spec = importlib.util.find_spec("transformers")  # a top-level name: not imported
+    except (ImportError, ValueError):
         return frozenset()
-    return frozenset(str(name) for name in CONFIG_MAPPING_NAMES)
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    auto = Path(next(iter(spec.submodule_search_locations))) / "models" / "auto"
+    names: set[str] = set()
+    for source in ("configuration_auto.py", "auto_mappings.py"):  # older, newer layout
+        names |= _mapping_keys(auto / source, "CONFIG_MAPPING_NAMES")
+    return frozenset(names)
+
+
+def _mapping_keys(path: Path, target: str) -> set[str]:
+    """String keys of the mappings assigned to, or merged into, ``target`` in a source file.
+
+    Covers ``OrderedDict([("bert", "BertConfig"), ...])``, ``OrderedDict({...})``,
+    ``target.update({...})`` and ``OrderedDict(**{...}, **target)``.
+    """
+    try:
+        tree = ast.parse(path.read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    keys: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == target for t in node.targets
+        ):
+            value: ast.AST = node.value
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "update"
+            and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == target
+        ):
+            value = node
+        else:
+            continue
+        for inner in ast.walk(value):
+            if isinstance(inner, ast.Dict):
+                keys.update(_strings(inner.keys))
+            elif isinstance(inner, ast.Tuple) and len(inner.elts) == 2:
+                keys.update(_strings(inner.elts[:1]))
+    return keys
+
+
+def _strings(nodes: Iterable[ast.expr | None]) -> list[str]:
+    return [n.value for n in nodes if isinstance(n, ast.Constant) and isinstance(n.value, str)]
 
 
 def builtin_model_type(model_type: str | None) -> bool:
