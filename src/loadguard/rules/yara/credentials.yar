@@ -90,7 +90,7 @@ rule LG_YARA_CRED_ENV_DUMP
         $send3 = /\.send(all)?\s*\(/ ascii
         $send4 = /httpx\.(post|put)\s*\(/ ascii
         // shell: env | curl -d @-, curl -d "$(printenv)", curl ...?t=$HF_TOKEN (not a Bearer header)
-        $sh_env_pipe = /\b(env|printenv|export\s+-p|set)\s*\|[^\n]{0,80}\b(curl|wget|nc|ncat)\s/ ascii
+        $sh_env_pipe = /\b(env|printenv)\s*\|[^\n]{0,80}\b(curl|wget|nc|ncat)\s/ ascii
         $sh_env_subst = /\b(curl|wget)\s[^\n]{0,200}\$\(\s*(env|printenv)\s*\)/ ascii
         // the secret as a query or form value (an Authorization header to the token's own API is normal)
         $sh_tok = /\b(curl|wget)\s[^\n]{0,200}[?&=]\$\{?(HF_TOKEN|HUGGING_FACE_HUB_TOKEN|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|GITHUB_TOKEN|OPENAI_API_KEY|WANDB_API_KEY)\b/ ascii

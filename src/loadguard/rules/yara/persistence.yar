@@ -58,6 +58,8 @@ rule LG_YARA_PERSIST_SCHEDULER
         family = "persistence"
     strings:
         $cron1 = /crontab\s+(-[a-z]\s+)*-?\s*["'\n;|]/ ascii
+        // python-crontab: CronTab(user=True) ... .new(command=...)
+        $cron_py = /CronTab\s*\(\s*(user|tabfile)\s*=[\s\S]{0,400}\.new\s*\(\s*command\s*=/ ascii
         $cron2 = /\/(etc\/cron\.(d|daily|hourly)|var\/spool\/cron)\// ascii
         $systemd = /(\.config\/systemd\/user|\/etc\/systemd\/system)\/[\w@.-]+\.(service|timer)/ ascii
         $systemd_dir = /(\bcp|\bmv|\binstall|>)\s[^\n]{0,100}(\.config\/systemd\/user|\/etc\/systemd\/system)\/?/ ascii
@@ -76,7 +78,7 @@ rule LG_YARA_PERSIST_SCHEDULER
         $schtasks = /schtasks(\.exe)?\s+\/create\b/ ascii nocase
     condition:
         filesize < 64MB and (
-            $cron1 or $cron2 or $systemd_dir or $systemctl or $echo or $preload_sh or
+            $cron1 or $cron2 or $cron_py or $systemd_dir or $systemctl or $echo or $preload_sh or
             $launchctl or $winrun or $winrun_ps or $schtasks or
             (($systemd or $keys or $launch or $autostart or $preload) and ($open or $write))
         )

@@ -19,7 +19,7 @@ rule LG_YARA_REVSHELL_PY_DUP2
         $sh1 = /["'](\/bin\/|\/usr\/bin\/)?(ba|z|da)?sh["']/ ascii
         $sh2 = /["']-i["']/ ascii
         // subprocess.Popen([...], stdin=s.fileno(), stdout=s.fileno())
-        $stdio = /\bstd(in|out)\s*=\s*\w{1,30}\.fileno\(\)/ ascii
+        $stdio = /\bstd(in|out)\s*=\s*\w{1,30}\.(fileno\(\)|makefile\s*\()/ ascii
         // c = s.recv(1024) ... subprocess.run(c, shell=True) ... s.send(output)
         $recv_run = /\.recv\s*\([^)\n]{0,30}\)[\s\S]{0,300}(subprocess\.\w+|os\.popen|os\.system|getoutput|check_output)\s*\(/ ascii
     condition:
@@ -73,7 +73,7 @@ rule LG_YARA_REVSHELL_ONE_LINER
         family = "reverse-shell"
     strings:
         // a socket opened and a shell exec'd on the same line
-        $sock_sh = /\b(socket\s*\(|fsockopen\s*\(|TCPSocket\.(open|new)|IO::Socket::INET|socket\.tcp\s*\(|Socket\.new|net\.connect|new\s+Socket\s*\()[^\n]{0,400}\b(exec|system|popen|proc_open|shell_exec|spawn|os\.execute|IO\.popen)\b[^\n]{0,40}\b(ba|z|da)?sh\b/ ascii
+        $sock_sh = /\b(socket\s*\(\s*\w+\s*,\s*(PF|AF)_INET|fsockopen\s*\(|TCPSocket\.(open|new)|IO::Socket::INET|socket\.tcp\s*\(|Socket\.new|net\.connect|new\s+net\.Socket)[^\n]{0,400}\b(exec|system|popen|proc_open|shell_exec|spawn|os\.execute|IO\.popen)\b[^\n]{0,40}\b(ba|z|da)?sh\b/ ascii
         $gawk = /\/inet[46]?\/(tcp|udp)\/[0-9]+\/[\w.\-]+\/[0-9]+/ ascii
         $ztcp = /\bztcp\s+[^\n]{0,80}>&\s*\$REPLY/ ascii
     condition:
