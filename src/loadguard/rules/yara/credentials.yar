@@ -26,6 +26,7 @@ rule LG_YARA_CRED_STORES
         $gh = /\.config[\/\\]+gh[\/\\]+hosts\.ya?ml/ ascii
         $shadow = "/etc/shadow" ascii
         $pypirc = /[~\/\\"']\.pypirc\b/ ascii
+        $npmrc = /[~\/\\"']\.(npmrc|pgpass)\b/ ascii
         $browser = /(Login\\? Data|Cookies)["'].{0,80}(Chrome|Chromium)|(Chrome|Chromium|google-chrome|chromium|BraveSoftware|Microsoft[\/\\]+Edge)[\/\\]+[^"'\n]{0,60}(Login\\? Data|Cookies|Local State)\b/ ascii
         $firefox = /(\.mozilla[\/\\]+firefox|Firefox[\/\\]+Profiles)[\/\\]+[^"'\n]{0,60}(logins\.json|key4\.db|cookies\.sqlite)/ ascii
     condition:
@@ -51,6 +52,7 @@ rule LG_YARA_CRED_MULTI
         $gcloud = /gcloud[\/\\]+(credentials\.db|application_default_credentials\.json)/ ascii
         $shadow = "/etc/shadow" ascii
         $pypirc = /[~\/\\"']\.pypirc\b/ ascii
+        $npmrc = /[~\/\\"']\.(npmrc|pgpass)\b/ ascii
         $browser = /(Chrome|Chromium|google-chrome|chromium|BraveSoftware|Microsoft[\/\\]+Edge)[\/\\]+[^"'\n]{0,60}(Login\\? Data|Cookies)\b|(\.mozilla[\/\\]+firefox|Firefox[\/\\]+Profiles)[\/\\]+[^"'\n]{0,60}(logins\.json|key4\.db)/ ascii
     condition:
         filesize < 64MB and 2 of them

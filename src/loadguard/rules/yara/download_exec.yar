@@ -14,9 +14,9 @@ rule LG_YARA_DOWNLOAD_PIPE_SHELL
         family = "download-exec"
     strings:
         // fetcher | [tee ... |] [sudo -E | env] shell
-        $pipe_sh = /\b(curl|wget|aria2c|fetch\s+-[a-zA-Z]*o\s*-)\s([^\n|;\\]|\\\r?\n|\\[^\n]){0,200}\|\s*(tee\s[^\n|;]{0,80}\|\s*)?(sudo(\s+-[a-zA-Z]+)*\s+|env\s+)?((\/usr)?(\/bin\/)?(ba|z|da|k|fi|a)?sh\b|\$\(SHELL\)|\$\{?SHELL\b)/ ascii
+        $pipe_sh = /\b(curl|wget|aria2c|fetch\s+-[a-zA-Z]*o\s*-)\s([^\n|;\\]|\\\r?\n|\\[^\n]){0,200}\|\s*(tee\s[^\n|;]{0,80}\|\s*)?((sudo|doas|env|nohup|command|exec|busybox)(\s+(-u\s+\w+|-{1,2}[\w-]+(=[^\s|;]*)?|\w+=[^\s|;]*))*\s+)?["']?((\/usr)?(\/bin\/)?(ba|z|da|k|fi|a)?sh\b|\$\(SHELL\)|\$\{?SHELL\b)/ ascii
         // fetcher | interpreter reading its program from stdin (not `python -m json.tool`)
-        $pipe_py = /\b(curl|wget|aria2c|fetch\s+-[a-zA-Z]*o\s*-)\s[^\n|;]{0,200}\|\s*(sudo(\s+-[a-zA-Z]+)*\s+|env\s+)?(\/usr)?(\/bin\/)?(python[0-9.]*|perl|ruby|node|php)\s*(-\s*)?(\\?["'\n;)&|]|$)/ ascii
+        $pipe_py = /\b(curl|wget|aria2c|fetch\s+-[a-zA-Z]*o\s*-)\s[^\n|;]{0,200}\|\s*((sudo|doas|env|nohup|command|exec|busybox)(\s+(-u\s+\w+|-{1,2}[\w-]+(=[^\s|;]*)?|\w+=[^\s|;]*))*\s+)?["']?(\/usr)?(\/bin\/)?(python[0-9.]*|perl|ruby|node|php)\s*(-\s*)?(\\?["'\n;)&|]|$)/ ascii
         // sh -c "$(curl ...)", eval "$(curl ...)", python -c "$(curl ...)", `curl ...`
         $subst = /(\b(ba|z|da)?sh\s+-c|\beval|\bpython[0-9.]*\s+-c|\bperl\s+-e|\bruby\s+-e|\bnode\s+-e)\s+(\\?["'])?(\$\(|`)\s*(curl|wget|fetch)\s/ ascii
         // bash <(curl ...), . <(curl ...), source <(wget ...), python3 <(curl ...)

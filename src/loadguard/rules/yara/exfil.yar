@@ -29,7 +29,7 @@ rule LG_YARA_EXFIL_PASTE_CATCHER
         family = "exfiltration"
     strings:
         $paste1 = /pastebin\.com\/(raw|api)/ ascii nocase
-        $paste2 = /\b(paste\.ee|hastebin\.com|ghostbin\.\w+|rentry\.co|dpaste\.(com|org)|paste\.rs|termbin\.com)\/(raw|api|p)?/ ascii nocase
+        $paste2 = /\b(paste\.ee|hastebin\.com|ghostbin\.\w+|rentry\.co|dpaste\.(com|org)|paste\.rs|termbin\.com|ix\.io|sprunge\.us)\b/ ascii nocase
         $drop = /\b(0x0\.st|bashupload\.com|file\.io|oshi\.at|temp\.sh|anonfiles\.com|gofile\.io\/(uploadFile|api))\b/ ascii nocase
         $catch1 = /\bwebhook\.site\// ascii nocase
         $catch2 = /\b[\w-]+\.(requestbin\.(com|net)|pipedream\.net|m\.pipedream\.net|oast\.(fun|me|pro|live|site|online)|oastify\.com|interact\.sh|interactsh\.com|burpcollaborator\.net|canarytokens\.com|requestcatcher\.com|beeceptor\.com|dnslog\.cn|ceye\.io|dnslog\.link)\b/ ascii nocase

@@ -29,7 +29,7 @@ rule LG_YARA_MINER_TOOL
         $ethminer = /\b(ethminer|nbminer|lolminer|phoenixminer|gminer|nanominer|bminer|teamredminer|srbminer(-multi)?|xmr-stak(-rx)?|ccminer|wildrig(-multi)?)\b/ ascii nocase
         // T-Rex the miner, run with its flags; T-Rex/T-Rex2 is also a detection model's name
         $trex = /\bt-rex(\.exe)?\s+(-a|--algo|-o|--url|-c|--config|-u|--user)\s/ ascii
-        $donate = "--donate-level" ascii
+        $donate = /--donate-level|["']donate-level["']\s*:/ ascii
         $flags = /--(randomx-1gb-pages|cpu-max-threads-hint|randomx-mode|cpu-priority[\s=][0-9])/ ascii
         $algo = /--algo(rithm)?[ =]["']?(rx\/0|cryptonight|randomx|ethash|kawpow|etchash|autolykos)/ ascii nocase
         $cfg = /["']algo["']\s*:\s*["'](rx\/0|rx\/wow|cn\/r|cn\/0|randomx|cryptonight|kawpow|ethash)["']/ ascii nocase

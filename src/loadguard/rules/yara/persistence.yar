@@ -17,7 +17,7 @@ rule LG_YARA_PERSIST_SHELL_RC
         $open = /open\s*\([^\n]{0,200}["'](a|w|a\+|w\+|at|wt)["']/ ascii
         $write = /\.write(_text)?\s*\(/ ascii
         // any shell append/tee into a user rc file: echo/printf/cat ... >> ~/.bashrc, tee -a "$HOME/.zshrc"
-        $append = /(>>|\btee\s+(-[a-z]*a[a-z]*|--append)\s+)\s*["']?(~|\$HOME|\$\{HOME\}|\/root|\/home\/[\w.-]+)?\/?[^\s"'<>|;]{0,40}\.(bashrc|zshrc|profile|bash_profile|bash_login|zprofile|zshenv)\b/ ascii
+        $append = /(>>|\btee\s+(-[a-z]*a[a-z]*|--append)\s+)\s*["']?(~|\$HOME|\$\{HOME\}|\/root|\/home\/[\w.-]+)?\/?[^\s"'<>|;]{0,40}(\.(bashrc|zshrc|profile|bash_profile|bash_login|zprofile|zshenv|zlogin)|fish\/config\.fish)\b/ ascii
         $system_rc = /(>>?|\btee\s+(-[a-z]*\s+)*)\s*["']?\/etc\/(rc\.local|profile\.d\/[\w.-]+|profile\b|bash\.bashrc|zsh\/zshrc)/ ascii
     condition:
         filesize < 64MB and (($rc and ($open or $write)) or $append or $system_rc)

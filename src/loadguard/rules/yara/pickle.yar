@@ -18,7 +18,7 @@ rule LG_YARA_PICKLE_GLOBAL_EXEC
         family = "pickle"
     strings:
         // INST only after a non-word byte: "print\nopen\n" in a vocab file is not "i nt\n open\n"
-        $g = /(c|[^A-Za-z0-9_]i)(os|posix|nt|subprocess|commands|pty|runpy|builtins|__builtin__|_?operator|importlib|socket|shutil|webbrowser|code|marshal|types|timeit|pip|pdb|c?[Pp]rofile|_?pickle|numpy\.testing\._private\.utils)\n(system|popen|popen2|popen3|exec[lv]?[ep]?|spawn[lv]?[ep]?|startfile|run|call|check_call|check_output|getoutput|getstatusoutput|Popen|run_path|run_module|_run_code|eval|exec|compile|__import__|getattr|open|import_module|create_connection|rmtree|interact|loads|FunctionType|CodeType|attrgetter|methodcaller|timeit|repeat|main|runstring|runctx|runcall|_run_module_as_main)\n/
+        $g = /(c|[^A-Za-z0-9_]i)(os|posix|nt|subprocess|commands|pty|runpy|builtins|__builtin__|_?operator|importlib|socket|shutil|webbrowser|code|marshal|types|timeit|pip|pdb|c?[Pp]rofile|_?pickle|numpy\.testing\._private\.utils|_posixsubprocess|_?ctypes)\n(system|popen|popen2|popen3|exec[lv]?[ep]?|spawn[lv]?[ep]?|startfile|run|call|check_call|check_output|getoutput|getstatusoutput|Popen|run_path|run_module|_run_code|eval|exec|compile|__import__|getattr|open|import_module|create_connection|rmtree|interact|loads|FunctionType|CodeType|attrgetter|methodcaller|timeit|repeat|main|runstring|runctx|runcall|_run_module_as_main|fork_exec|CDLL|PyDLL|LoadLibrary|dlopen)\n/
     condition:
         $g
 }
@@ -32,7 +32,7 @@ rule LG_YARA_PICKLE_STACK_GLOBAL_EXEC
         description = "Pickle STACK_GLOBAL importing a command or code execution callable"
         family = "pickle"
     strings:
-        $sg = /(\x8c[\x02-\x1c]|X[\x02-\x1c]\x00\x00\x00|\x8d[\x02-\x1c]\x00{7}|U[\x02-\x1c])(os|posix|nt|subprocess|commands|pty|runpy|builtins|__builtin__|_?operator|importlib|socket|shutil|webbrowser|code|marshal|types|timeit|pip|pdb|c?[Pp]rofile|_?pickle|numpy\.testing\._private\.utils)\x94?(h[\x00-\xff]|j[\x00-\xff]{4})?(\x8c[\x03-\x1a]|X[\x03-\x1a]\x00\x00\x00|\x8d[\x03-\x1a]\x00{7}|U[\x03-\x1a])(system|popen|exec[lv]?[ep]?|spawn[lv]?[ep]?|startfile|run|call|check_call|check_output|getoutput|getstatusoutput|Popen|run_path|run_module|_run_code|eval|exec|compile|__import__|getattr|import_module|create_connection|rmtree|interact|loads|FunctionType|CodeType|attrgetter|methodcaller|timeit|repeat|main|runstring|runctx|runcall|_run_module_as_main)\x94?\x93/
+        $sg = /(\x8c[\x02-\x1c]|X[\x02-\x1c]\x00\x00\x00|\x8d[\x02-\x1c]\x00{7}|U[\x02-\x1c])(os|posix|nt|subprocess|commands|pty|runpy|builtins|__builtin__|_?operator|importlib|socket|shutil|webbrowser|code|marshal|types|timeit|pip|pdb|c?[Pp]rofile|_?pickle|numpy\.testing\._private\.utils|_posixsubprocess|_?ctypes)\x94?(h[\x00-\xff]|j[\x00-\xff]{4})?(\x8c[\x03-\x1a]|X[\x03-\x1a]\x00\x00\x00|\x8d[\x03-\x1a]\x00{7}|U[\x03-\x1a])(system|popen|exec[lv]?[ep]?|spawn[lv]?[ep]?|startfile|run|call|check_call|check_output|getoutput|getstatusoutput|Popen|run_path|run_module|_run_code|eval|exec|compile|__import__|getattr|import_module|create_connection|rmtree|interact|loads|FunctionType|CodeType|attrgetter|methodcaller|timeit|repeat|main|runstring|runctx|runcall|_run_module_as_main|fork_exec|CDLL|PyDLL|LoadLibrary|dlopen)\x94?\x93/
     condition:
         $sg
 }

@@ -54,10 +54,12 @@ rule LG_YARA_REVSHELL_NETCAT
         family = "reverse-shell"
     strings:
         // nc/ncat/netcat with -e/-c/--exec/--sh-exec anywhere among its arguments
-        $nc_e = /\bn(c|cat|etcat)(\.exe)?(\s[^\n|;&]{0,100})?\s(-[a-z]*[ec]|--exec|--sh-exec|--lua-exec)\s+["']?(\/usr)?(\/bin\/)?((ba|z|da|k)?sh|cmd(\.exe)?|powershell(\.exe)?)\b/ ascii
+        $nc_e = /\bn(c|cat|etcat)(\.exe|\.traditional|\.openbsd)?(\s[^\n|;&]{0,100})?\s(-[a-z]*[ec]|--exec|--sh-exec|--lua-exec)\s+["']?(\/usr)?(\/bin\/)?((ba|z|da|k)?sh|cmd(\.exe)?|powershell(\.exe)?)\b/ ascii
         // mkfifo/mknod pipe closing a shell through a network tool
         $fifo = /(mkfifo|mknod)\s[^\n]{0,200}\b(n(c|cat|etcat)|telnet|openssl\s+s_client)\s/ ascii
         $socat = /socat\s+[^\n]{0,80}(exec|system):\\?["']?(\/usr)?(\/bin\/)?(ba|z|da)?sh\b/ ascii nocase
+        // nc HOST PORT | sh: the remote end's commands run
+        $nc_pipe = /\bn(c|cat|etcat)(\.traditional|\.openbsd)?\s+[\w.\-:]+\s+[0-9]{1,5}\s*\|\s*(\/usr)?(\/bin\/)?(ba|z|da)?sh\b/ ascii
         $telnet = /telnet\s+[\w.\-]+\s+[0-9]+\s*\|\s*(\/usr)?(\/bin\/)?(ba|z|da)?sh\b/ ascii
     condition:
         any of them
