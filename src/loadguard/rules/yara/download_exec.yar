@@ -44,8 +44,12 @@ rule LG_YARA_DOWNLOAD_PY_EXEC
         // two steps: r = requests.get(url); exec(r.text)
         $fetch = /\b(requests|httpx)\.get\s*\(/ ascii
         $run_body = /\b(exec|eval)\s*\(\s*(compile\s*\(\s*)?\w{1,30}\.(text|content)(\.decode\([^)\n]{0,20}\))?\s*[,)]/ ascii
+        // body = urlopen(url).read(); ...; exec(body) / pickle.load(BytesIO(body)) /
+        // torch.load(BytesIO(body), weights_only=False), a few lines apart
+        $via_var = /\b(urlopen|requests\.get|httpx\.get|urllib3\.request)\s*\([\s\S]{0,600}([^.\w](exec|eval)|pickle\.loads?|marshal\.loads)\s*\(\s*(compile\s*\(\s*|(io\.)?BytesIO\s*\(\s*)?[\w.]{1,40}\s*[,)]/ ascii
+        $via_var_torch = /\b(urlopen|requests\.get|httpx\.get|urllib3\.request)\s*\([\s\S]{0,600}torch\.load\s*\(\s*(io\.)?BytesIO\s*\([^\n]{0,200}weights_only\s*=\s*False/ ascii
     condition:
-        any of ($a, $b, $d, $e) or (filesize < 64MB and $fetch and $run_body)
+        any of ($a, $b, $d, $e, $via_var*) or (filesize < 64MB and $fetch and $run_body)
 }
 
 rule LG_YARA_RUNTIME_PIP_INSTALL
@@ -100,4 +104,19 @@ rule LG_YARA_DOWNLOAD_WINDOWS
         $regsvr = /regsvr32(\.exe)?\s[^\n]{0,40}\/i:https?:\/\// ascii nocase
     condition:
         filesize < 64MB and any of them
+}
+
+rule LG_YARA_RUNTIME_PIP_UNTRUSTED_INDEX
+{
+    meta:
+        id = "LG-YARA-DLEXEC-006"
+        cwe = "CWE-829, CWE-494"
+        severity = "high"
+        description = "Package installed at run time from an index over plain HTTP or at an IP address"
+        family = "download-exec"
+    strings:
+        $cmd = /pip3?["',\s]+install\b[^\n]{0,200}--(extra-)?index-url[\s=]*["',\s]*(http:\/\/|https?:\/\/([^\/\s"'@]{1,60}@)?[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}[:\/])/ ascii
+        $run = /(os\.system|subprocess\.\w+|popen|check_call|check_output)\s*\(/ ascii
+    condition:
+        filesize < 64MB and $cmd and $run
 }

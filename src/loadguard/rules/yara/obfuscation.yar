@@ -22,6 +22,8 @@ rule LG_YARA_OBF_DECODE_EXEC
         $d = /\b(exec|eval)\s*\(\s*(bytes|bytearray)\s*\(\s*\[\s*[0-9]{1,3}\s*,/ ascii
         $e = /\b(exec|eval)\s*\(\s*["'][^"'\n]{1,4000}["']\s*\[\s*::\s*-1\s*\]/ ascii
         // exec(any_decoder(b'<120+ chars of base64/hex>')), whatever the decoder is called
+        // code = b64decode(...); exec(code): decoded into a variable and executed a few lines on
+        $via_var = /\b(b64decode|b32decode|b85decode|a85decode|urlsafe_b64decode|decompress|fromhex|unhexlify|marshal\.loads)\s*\([\s\S]{0,300}[^.\w](exec|eval)\s*\(\s*(compile\s*\(\s*)?[\w.]{1,40}\s*[,)]/ ascii
         // os.system(base64.b64decode(...)), subprocess.run(b64decode(...), shell=True)
         $g = /\b(os\.system|os\.popen|subprocess\.(run|call|Popen|check_call|check_output|getoutput))\s*\(\s*(__import__\s*\(\s*["']base64["']\s*\)\s*\.\s*|\w{1,20}\.)?(b64decode|b32decode|b16decode|urlsafe_b64decode|fromhex|unhexlify|decompress)\s*\(/ ascii
         $f = /\b(exec|eval)\s*\(\s*([\w.]{1,30}\s*\(\s*){1,3}[bu]?["'][A-Za-z0-9+\/=\\]{120}/ ascii
