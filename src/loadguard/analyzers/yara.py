@@ -32,8 +32,11 @@ MAX_WEIGHT_BYTES = 1 * MiB  # weight files above this are not matched byte-wise
 MAX_EVIDENCE = 5
 TEXT_KINDS = frozenset({FileKind.PYTHON, FileKind.JSON, FileKind.YAML, FileKind.TEXT})
 # Prose files document commands (install instructions piping curl to sh);
-# they do not run, so their matches are reported but capped at LOW.
+# they do not run, so their matches are reported but capped at LOW. A pip
+# requirements or constraints file is a ``.txt`` that pip does act on (its
+# --index-url, --extra-index-url and --trusted-host lines), so it is not prose.
 DOC_SUFFIXES = (".md", ".rst", ".txt", ".html", ".htm", ".ipynb")
+PIP_FILE_PREFIXES = ("requirements", "constraints")
 CONFIDENCE_BY_SEVERITY = {
     Severity.CRITICAL: Confidence.HIGH,
     Severity.HIGH: Confidence.MEDIUM,
@@ -225,7 +228,7 @@ def _finding(
         snippet = _printable(whole[start : end if end >= 0 else len(whole)])
     severity = meta.severity
     message = f"{meta.description} (YARA {meta.family or 'rule'})"
-    if entry.path.lower().endswith(DOC_SUFFIXES) and severity > Severity.LOW:
+    if _is_documentation(entry.path) and severity > Severity.LOW:
         severity = Severity.LOW
         message += "; in a documentation file, which does not run"
     evidence = tuple(
@@ -241,6 +244,13 @@ def _finding(
         cwe=meta.cwe,
         snippet=snippet,
         evidence=evidence,
+    )
+
+
+def _is_documentation(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1].lower()
+    return name.endswith(DOC_SUFFIXES) and not (
+        name.endswith(".txt") and name.startswith(PIP_FILE_PREFIXES)
     )
 
 
