@@ -25,6 +25,13 @@ def detect(ctx: DetectContext) -> Detection:
         _component(ctx, det, "", class_name, "model_index.json _class_name")
     elif isinstance(class_name, str) and ctx.has("pipeline.py"):
         _component(ctx, det, "", ["pipeline", class_name], "model_index.json _class_name")
+    if ctx.has("None.py"):
+        # _resolve_custom_pipeline_and_cls (pipeline_loading_utils.py) tests
+        # f"{custom_pipeline}.py" before anything else, and custom_pipeline defaults
+        # to None: a root None.py is the pipeline of every from_pretrained of the folder
+        _component(
+            ctx, det, "", ["None", None], "model_index.json (custom_pipeline=None -> None.py)"
+        )
     for key, value in index.items():
         if key.startswith("_") or not isinstance(value, list) or len(value) != 2:
             continue
@@ -44,8 +51,10 @@ def _component(
     ctx: DetectContext, det: Detection, folder: str, spec: list[object], trigger: str
 ) -> None:
     module, cls = spec
-    if not isinstance(module, str) or not isinstance(cls, str):
+    if not isinstance(module, str) or not (cls is None or isinstance(cls, str)):
         return
+    # class None: get_class_from_dynamic_module runs the module, then find_pipeline_class
+    # picks its one DiffusionPipeline subclass (dynamic_modules_utils.py)
     path = posixpath.join(folder, f"{module}.py") if folder else f"{module}.py"
     if not ctx.has(path):
         return  # a library module (diffusers, transformers): no repo code

@@ -1,0 +1,394 @@
+"""Load paths an attacker who read the detectors could use, each checked against its loader.
+
+Every case names the library function whose behaviour it reproduces (read in
+transformers 5.25, diffusers 0.42.1, sentence-transformers 6.3, modelscope
+1.40.2). A case is a small repo with a payload in the file the loader runs; the
+plan must execute that file and the payload's finding must be reachable. The
+benign look-alikes must add nothing. Samples are inert: the payload is
+``os.system("true")`` and nothing here is imported or run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from loadguard.api import scan
+from loadguard.detect import build_plan
+from loadguard.filekinds import classify_all
+from loadguard.model import LoadPlan, ScanResult, Severity
+from loadguard.sources.local import snapshot_from_folder
+
+MakeRepo = Callable[..., Path]
+PAYLOAD = "import os\nos.system('true')\n"
+M = "class M:\n    pass\n"
+
+
+def plan_of(root: Path) -> LoadPlan:
+    snapshot = snapshot_from_folder(root)
+    return build_plan(snapshot, classify_all(snapshot))
+
+
+def scan_one(root: Path) -> ScanResult:
+    (result,) = scan(str(root))
+    return result
+
+
+def payload_reached(result: ScanResult, path: str) -> bool:
+    return any(
+        f.location.path == path and f.severity >= Severity.HIGH and f.reachable is True
+        for f in result.findings
+    )
+
+
+def deep(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+# (case id, files, the file the loader executes, trigger of its entry point)
+LOADER_PATHS: list[tuple[str, dict[str, object], str, str]] = [
+    (
+        # PretrainedConfig.get_config_dict -> get_configuration_file: AutoConfig re-reads
+        # the config from the newest listed config.<version>.json not newer than transformers
+        "configuration_files redirect",
+        {
+            "config.json": {"model_type": "bert", "configuration_files": ["config.4.0.0.json"]},
+            "config.4.0.0.json": {"model_type": "bert", "auto_map": {"AutoModel": "evil.M"}},
+            "evil.py": PAYLOAD + M,
+        },
+        "evil.py",
+        "config.4.0.0.json auto_map.AutoModel",
+    ),
+    (
+        # AutoImageProcessor.from_pretrained: without its own key it takes
+        # auto_map.AutoFeatureExtractor.replace("FeatureExtractor", "ImageProcessor"),
+        # module part included
+        "feature extractor ref rewritten to an image processor module",
+        {
+            "preprocessor_config.json": {
+                "auto_map": {"AutoFeatureExtractor": "myFeatureExtractor.MyFeatureExtractor"}
+            },
+            "myFeatureExtractor.py": "class MyFeatureExtractor:\n    pass\n",
+            "myImageProcessor.py": PAYLOAD + "class MyImageProcessor:\n    pass\n",
+        },
+        "myImageProcessor.py",
+        "preprocessor_config.json auto_map.AutoFeatureExtractor (as AutoImageProcessor)",
+    ),
+    (
+        # AutoVideoProcessor.from_pretrained: AutoImageProcessor.replace("ImageProcessor",
+        # "VideoProcessor") when the config has no AutoVideoProcessor key
+        "image processor ref rewritten to a video processor module",
+        {
+            "preprocessor_config.json": {"auto_map": {"AutoImageProcessor": "ImageProcessor_x.P"}},
+            "ImageProcessor_x.py": "class P:\n    pass\n",
+            "VideoProcessor_x.py": PAYLOAD + "class P:\n    pass\n",
+        },
+        "VideoProcessor_x.py",
+        "preprocessor_config.json auto_map.AutoImageProcessor (as AutoVideoProcessor)",
+    ),
+    (
+        # from_pretrained(f"{repo}/text_encoder", trust_remote_code=True): the sub-folder is
+        # the model dir, so auto_map resolves beside its config (Kolors-style layouts)
+        "sub-folder tokenizer config (loaded by its own path)",
+        {
+            "model_index.json": {"_class_name": "StableDiffusionPipeline"},
+            "tokenizer/tokenizer_config.json": {"auto_map": {"AutoTokenizer": ["tok.T", None]}},
+            "tokenizer/tok.py": PAYLOAD + "class T:\n    pass\n",
+        },
+        "tokenizer/tok.py",
+        "tokenizer/tokenizer_config.json auto_map.AutoTokenizer[0]",
+    ),
+    (
+        # from_pretrained(repo, subfolder="0_Transformer"): get_class_from_dynamic_module
+        # does not pass subfolder to get_cached_module_file, so the module is the root's
+        "sub-folder config with the module at the root (subfolder=)",
+        {
+            "modules.json": [
+                {"idx": 0, "name": "0", "path": "0_Transformer", "type": "sentence_transformers.Tr"}
+            ],
+            "0_Transformer/config.json": {"auto_map": {"AutoModel": "modeling.M"}},
+            "modeling.py": PAYLOAD + M,
+        },
+        "modeling.py",
+        "0_Transformer/config.json auto_map.AutoModel",
+    ),
+    (
+        # _resolve_custom_pipeline_and_cls + get_class_from_dynamic_module(class_name=None):
+        # the module runs, then find_pipeline_class picks its pipeline class
+        "diffusers custom pipeline with a null class name",
+        {
+            "model_index.json": {"_class_name": ["my_pipe", None]},
+            "my_pipe.py": "class P:\n    def __init__(self):\n        "
+            + "import os; os.system('true')\n",
+        },
+        "my_pipe.py",
+        "model_index.json _class_name",
+    ),
+    (
+        # get_class_obj_and_candidates: <component>/<library>.py present -> custom component,
+        # whatever the class entry
+        "diffusers custom component with a null class name",
+        {
+            "model_index.json": {"_class_name": "X", "unet": ["my_unet", None]},
+            "unet/my_unet.py": PAYLOAD + "class U:\n    pass\n",
+        },
+        "unet/my_unet.py",
+        "model_index.json unet",
+    ),
+    (
+        # _resolve_custom_pipeline_and_cls tests os.path.isfile(f"{custom_pipeline}.py")
+        # with custom_pipeline defaulting to None: a root None.py is the pipeline
+        "diffusers None.py",
+        {
+            "model_index.json": {"_class_name": "StableDiffusionPipeline"},
+            "None.py": "class P:\n    def __init__(self):\n        import os; os.system('true')\n",
+        },
+        "None.py",
+        "model_index.json (custom_pipeline=None -> None.py)",
+    ),
+    (
+        # Router.load: router_config.json, else config.json in the module folder
+        "sentence-transformers router legacy config.json",
+        {
+            "modules.json": [
+                {"idx": 0, "name": "0", "path": "r", "type": "sentence_transformers.models.Router"}
+            ],
+            "r/config.json": {"types": {"query": "custom_st.Mod"}},
+            "custom_st.py": PAYLOAD + "class Mod:\n    pass\n",
+        },
+        "custom_st.py",
+        "r/config.json types.query",
+    ),
+    (
+        # WordEmbeddings.load: tokenizer_class goes through import_module_class
+        "sentence-transformers word-embeddings tokenizer_class",
+        {
+            "modules.json": [
+                {
+                    "idx": 0,
+                    "name": "0",
+                    "path": "0_WordEmbeddings",
+                    "type": "sentence_transformers.models.WordEmbeddings",
+                }
+            ],
+            "0_WordEmbeddings/wordembedding_config.json": {"tokenizer_class": "tok.T"},
+            "tok.py": PAYLOAD + "class T:\n    pass\n",
+        },
+        "tok.py",
+        "0_WordEmbeddings/wordembedding_config.json tokenizer_class",
+    ),
+    (
+        # Model.from_pretrained / pipeline(): cfg.get("allow_remote", False) is a
+        # truthiness test, so the string "false" enables import_module_from_model_dir
+        "modelscope allow_remote given as a string",
+        {"configuration.json": {"allow_remote": "false"}, "sub/a.py": PAYLOAD},
+        "sub/a.py",
+        "configuration.json allow_remote",
+    ),
+    (
+        "modelscope allow_remote given as 1",
+        {"configuration.json": {"allow_remote": 1}, "a.py": PAYLOAD},
+        "a.py",
+        "configuration.json allow_remote",
+    ),
+    (
+        # AutoModel never reads preprocessor_config.json: nesting that breaks json there
+        # must not cost the config.json entry point
+        "deeply nested JSON in a config the load does not read",
+        {
+            "config.json": {"auto_map": {"AutoModel": "evil.M"}},
+            "preprocessor_config.json": '{"a": ' + deep(100_000) + "}",
+            "evil.py": PAYLOAD + M,
+        },
+        "evil.py",
+        "config.json auto_map.AutoModel",
+    ),
+    (
+        # json.load in the loader accepts nesting up to its own recursion headroom
+        "nesting just under the loader's json limit beside auto_map",
+        {
+            "config.json": '{"auto_map": {"AutoModel": "evil.M"}, "a": ' + deep(990) + "}",
+            "evil.py": PAYLOAD + M,
+        },
+        "evil.py",
+        "config.json auto_map.AutoModel",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "executed", "trigger"),
+    [
+        pytest.param(files, executed, trigger, id=case)
+        for case, files, executed, trigger in LOADER_PATHS
+    ],
+)
+def test_loader_path_is_planned_and_its_payload_reached(
+    make_repo: MakeRepo, files: dict[str, object], executed: str, trigger: str
+) -> None:
+    root = make_repo({"README.md": "a model\n", **files})
+    result = scan_one(root)
+    entries = {e.trigger: e for e in result.plan.entry_points}
+    assert trigger in entries, sorted(entries)
+    assert entries[trigger].module in (executed, None)  # None: every .py (allow_remote)
+    assert entries[trigger].trust_flag == "trust_remote_code=True"
+    assert executed in result.plan.executed_files
+    assert payload_reached(result, executed)
+
+
+def test_sub_folder_ref_lists_both_places_the_module_can_be(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "README.md": "",
+            "text_encoder/config.json": {"auto_map": {"AutoModel": "modeling.M"}},
+            "text_encoder/modeling.py": M,
+            "modeling.py": M,
+        }
+    )
+    modules = {
+        e.module
+        for e in plan_of(root).entry_points
+        if e.trigger == "text_encoder/config.json auto_map.AutoModel"
+    }
+    assert modules == {"text_encoder/modeling.py", "modeling.py"}
+
+
+def test_configuration_files_only_names_versioned_configs(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "config.json": {"configuration_files": ["modeling.json", "../config.1.0.json"]},
+            "modeling.json": {"auto_map": {"AutoModel": "evil.M"}},
+            "evil.py": M,
+        }
+    )
+    assert plan_of(root).entry_points == ()
+
+
+def test_derived_ref_needs_the_source_key_and_no_own_key(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "preprocessor_config.json": {
+                "auto_map": {
+                    "AutoFeatureExtractor": "fe.MyFeatureExtractor",
+                    "AutoImageProcessor": "ip.MyImageProcessor",
+                }
+            },
+            "fe.py": "class MyFeatureExtractor:\n    pass\n",
+            "ip.py": "class MyImageProcessor:\n    pass\n",
+        }
+    )
+    entries = {e.trigger: (e.module, e.qualname) for e in plan_of(root).entry_points}
+    assert not any("(as AutoImageProcessor)" in t for t in entries)  # it has its own key
+    # AutoVideoProcessor still derives from the image processor entry
+    video = "preprocessor_config.json auto_map.AutoImageProcessor (as AutoVideoProcessor)"
+    assert entries[video] == ("ip.py", "MyVideoProcessor")
+
+
+@pytest.mark.parametrize("value", [False, 0, "", None, [], {}])
+def test_modelscope_falsy_allow_remote_imports_nothing(make_repo: MakeRepo, value: object) -> None:
+    root = make_repo({"configuration.json": {"allow_remote": value}, "a.py": PAYLOAD})
+    plan = plan_of(root)
+    assert plan.executed_files == ()
+    assert not any(f.rule_id == "LG-CFG-010" for f in plan.config_findings)
+
+
+def test_modelscope_allow_remote_installs_every_requirement_file(make_repo: MakeRepo) -> None:
+    # _traversal_files: any file whose name contains "requirement", at any depth,
+    # except under __* names and .json/.md files
+    root = make_repo(
+        {
+            "configuration.json": {"allow_remote": True},
+            "a.py": "",
+            "requirements.txt": "numpy\n",
+            "extra/my_requirement.cfg": "evilpkg==1.0\n",
+            "__skip/requirements.txt": "skipped\n",
+            "requirements.md": "docs\n",
+        }
+    )
+    assert sorted(plan_of(root).requirements) == ["evilpkg==1.0", "numpy"]
+
+
+def test_modelscope_plugin_given_as_a_string(make_repo: MakeRepo) -> None:
+    root = make_repo({"configuration.json": {"plugins": "evilpkg"}})
+    plan = plan_of(root)
+    assert "evilpkg" in plan.requirements
+    assert any(f.rule_id == "LG-CFG-011" for f in plan.config_findings)
+
+
+BENIGN: list[tuple[str, dict[str, object]]] = [
+    (
+        "auto_map under an unrelated key of an unrelated file",
+        {
+            "config.json": {"model_type": "bert"},
+            "generation_config.json": {"auto_map": {"AutoModel": "evil.M"}},
+            "data/info.json": {"auto_map": {"AutoModel": "evil.M"}},
+            "evil.py": PAYLOAD + M,
+        },
+    ),
+    (
+        "strings that mention .py files",
+        {
+            "config.json": {"model_type": "bert", "note": "see modeling.py and evil.M"},
+            "tokenizer_config.json": {"tokenizer_class": "BertTokenizer", "doc": "tok.py"},
+            "evil.py": PAYLOAD + M,
+        },
+    ),
+    (
+        "diffusers component whose module is a library",
+        {
+            "model_index.json": {
+                "_class_name": "StableDiffusionPipeline",
+                "unet": ["diffusers", "UNet2DConditionModel"],
+                "safety_checker": [None, None],
+            },
+            "unet/config.json": {"_class_name": "UNet2DConditionModel"},
+            "scripts/convert.py": PAYLOAD,
+        },
+    ),
+    (
+        "sentence-transformers library modules only",
+        {
+            "modules.json": [
+                {
+                    "idx": 0,
+                    "name": "0",
+                    "path": "",
+                    "type": "sentence_transformers.models.Transformer",
+                },
+                {
+                    "idx": 1,
+                    "name": "1",
+                    "path": "1_Pooling",
+                    "type": "sentence_transformers.models.Pooling",
+                },
+            ],
+            "1_Pooling/config.json": {"word_embedding_dimension": 384},
+            "train.py": PAYLOAD,
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize("files", [pytest.param(files, id=case) for case, files in BENIGN])
+def test_benign_look_alikes_plan_no_repo_code(
+    make_repo: MakeRepo, files: dict[str, object]
+) -> None:
+    result = scan_one(make_repo(files))
+    assert [e for e in result.plan.entry_points if e.module] == []
+    assert result.plan.executed_files == ()
+    assert not any(f.reachable is True and f.severity >= Severity.HIGH for f in result.findings)
+
+
+def test_json_helper_keeps_headroom_and_restores_the_limit() -> None:
+    import sys
+
+    from loadguard.detect.context import loads_json
+
+    limit = sys.getrecursionlimit()
+    assert loads_json(json.dumps({"a": 1}).encode()) == {"a": 1}
+    with pytest.raises(RecursionError):
+        loads_json(deep(100_000).encode())
+    assert sys.getrecursionlimit() == limit
