@@ -392,3 +392,25 @@ def test_json_helper_keeps_headroom_and_restores_the_limit() -> None:
     with pytest.raises(RecursionError):
         loads_json(deep(100_000).encode())
     assert sys.getrecursionlimit() == limit
+
+
+def test_config_too_large_to_read_may_name_any_module(make_repo: MakeRepo) -> None:
+    # transformers json.loads a config of any size; padding it past the scan's limit
+    # must not turn "names evil.py" into "names nothing" (key spelt with an escape)
+    padding = "x" * (9 << 20)
+    config = '{"pad": "' + padding + '", "auto\\u005fmap": {"AutoModel": "evil.M"}}'
+    result = scan_one(make_repo({"config.json": config, "evil.py": PAYLOAD + M}))
+    (entry,) = result.plan.entry_points
+    assert entry.trigger == "config.json (unread: may name any repo module)"
+    assert "evil.py" in result.plan.executed_files
+    assert payload_reached(result, "evil.py")
+    assert any(e.kind == "unreadable" for e in result.plan.errors)
+
+
+def test_config_too_large_without_code_keys_names_nothing(make_repo: MakeRepo) -> None:
+    big = json.dumps({"added_tokens_decoder": {str(i): "t" * 64 for i in range(140_000)}})
+    root = make_repo({"config.json": {"model_type": "bert"}, "tokenizer_config.json": big})
+    (root / "train.py").write_text(PAYLOAD)
+    result = scan_one(root)
+    assert result.plan.executed_files == ()
+    assert not payload_reached(result, "train.py")

@@ -88,6 +88,8 @@ class DetectContext:
     _imports: dict[tuple[str, bool], list[str]] = field(default_factory=dict)
     _facts: dict[str, ModuleFacts | None] = field(default_factory=dict)
     errors: list[ScanError] = field(default_factory=list)
+    # loader configs that exist but could not be read (size limit, I/O): what they name is unknown
+    unread: list[str] = field(default_factory=list)
 
     def has(self, path: str) -> bool:
         return self.snapshot.has(path)
@@ -111,6 +113,7 @@ class DetectContext:
                 self.errors.append(ScanError(path, "detect", "JSON nested too deep", "too-deep"))
             except (OSError, LoadguardError) as exc:
                 self.errors.append(ScanError(path, "detect", f"cannot read: {exc}", "unreadable"))
+                self.unread.append(path)
         self._json[path] = value
         return value
 
