@@ -414,3 +414,70 @@ def test_config_too_large_without_code_keys_names_nothing(make_repo: MakeRepo) -
     result = scan_one(root)
     assert result.plan.executed_files == ()
     assert not payload_reached(result, "train.py")
+
+
+MM_PATHS: list[tuple[str, dict[str, object], str]] = [
+    (
+        # Config.fromfile imports cfg_dict["custom_imports"] for .json configs too
+        "custom_imports in a JSON config",
+        {"configs/a.json": {"custom_imports": {"imports": ["plug"]}, "model": {"type": "X"}}},
+        "plug.py",
+    ),
+    (
+        "custom_imports in a YAML config (with a python tag beside it)",
+        {"configs/a.yaml": "custom_imports:\n  imports: plug\nx: !!python/name:os.getcwd\n"},
+        "plug.py",
+    ),
+    (
+        # Config._get_base_files reads _base_ from .json configs; a .py base runs whole
+        "a JSON config's Python base",
+        {"configs/a.json": {"_base_": ["./base.py"]}, "configs/base.py": PAYLOAD + "x = 1\n"},
+        "configs/base.py",
+    ),
+    (
+        # the whole config runs before custom_imports is read: mutations count
+        "custom_imports extended by code",
+        {
+            "configs/a.py": "_base_ = []\ncustom_imports = dict(imports=[])\n"
+            "custom_imports['imports'].append('plug')\n"
+        },
+        "plug.py",
+    ),
+    (
+        "custom_imports through a name",
+        {"configs/a.py": "_base_ = []\nMODS = ['plug']\ncustom_imports = dict(imports=MODS)\n"},
+        "plug.py",
+    ),
+    (
+        "a module the config itself imports",
+        {"configs/a.py": "_base_ = []\nimport plug\nmodel = dict(type='X')\n"},
+        "plug.py",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("files", "executed"),
+    [pytest.param(files, executed, id=case) for case, files, executed in MM_PATHS],
+)
+def test_mmengine_config_path_is_planned(
+    make_repo: MakeRepo, files: dict[str, object], executed: str
+) -> None:
+    result = scan_one(make_repo({"plug.py": PAYLOAD, **files}))
+    assert executed in result.plan.executed_files
+    assert payload_reached(result, executed)
+
+
+def test_mmengine_strings_that_are_not_repo_modules_add_nothing(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "configs/a.py": "_base_ = []\nMODS = ['mmdet.models', 'imports']\n"
+            "custom_imports = dict(imports=MODS, allow_failed_imports=False)\n",
+            "data/meta.json": {"_base": "x", "custom": "custom_imports"},
+            "notes.yaml": "text: mentions _base_ and custom_imports in a value\n",
+            "plug.py": PAYLOAD,
+        }
+    )
+    plan = plan_of(root)
+    assert "plug.py" not in plan.executed_files
+    assert [e.trigger for e in plan.entry_points] == ["Config.fromfile(configs/a.py)"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ast
 import posixpath
+import re
 
+from ..errors import LoadguardError
 from ..model import EntryKind, EntryPoint, Loader, ScanError, Severity
 from ..pyparse import ParsedModule
 from .context import DetectContext, Detection
@@ -51,9 +53,12 @@ def detect(ctx: DetectContext) -> Detection:
         parsed = ctx.python(path)
         if parsed is not None and is_mm_config(path, parsed):
             configs.append(path)
-    if not configs:
+    data_configs = _data_configs(ctx)
+    if not configs and not data_configs:
         return det
     det.use(Loader.MMENGINE)
+    for path, data in data_configs:
+        _data_config(ctx, det, path, data, configs)
     for path in configs:
         det.entry_points.append(
             EntryPoint(
@@ -66,14 +71,19 @@ def detect(ctx: DetectContext) -> Detection:
                 notes=NOTES,
             )
         )
-        det.execute([path])
+        # the file runs whole: its imports too (lazy-import configs resolve relative ones)
+        det.execute(ctx.import_closure([path], absolute_root=True))
         parsed = ctx.python(path)
         if parsed is None:
             continue
         for base in _bases(parsed.tree):
             _follow_base(ctx, det, path, base)
-        for module in _custom_imports(parsed.tree):
+        named = _custom_imports(parsed.tree)
+        for module in named:
             _custom_import(ctx, det, path, module)
+        for module in _custom_imports_computed(ctx, parsed.tree):
+            if module not in named:
+                _custom_import(ctx, det, path, module)
         for line, dotted in _registry_types(parsed.tree):
             if dotted.startswith(DANGEROUS_MODULES):
                 det.flag(
@@ -87,6 +97,74 @@ def detect(ctx: DetectContext) -> Detection:
                     line=line,
                 )
     return det
+
+
+def _data_configs(ctx: DetectContext) -> list[tuple[str, dict[str, object]]]:
+    """JSON/YAML configs: ``Config.fromfile`` honours ``_base_`` and ``custom_imports`` there too.
+
+    ``Config._get_base_files`` reads ``_base_`` from a ``.json``/``.yml``/``.yaml``
+    config, and ``Config.fromfile`` imports ``cfg_dict["custom_imports"]`` whatever
+    the format (mmengine/config/config.py). Those two keys name nothing outside
+    mmengine, so a data file with either at its top level is a config.
+    """
+    found: list[tuple[str, dict[str, object]]] = []
+    for entry in ctx.snapshot.files:
+        path = entry.path
+        if not path.endswith((".json", ".yaml", ".yml")) or entry.size > ctx.limits.max_text_bytes:
+            continue
+        try:
+            raw = ctx.snapshot.read(path, ctx.limits.max_text_bytes)
+        except (OSError, LoadguardError):
+            continue
+        if b"custom_imports" not in raw and b"_base_" not in raw:
+            continue
+        data = ctx.json(path) if path.endswith(".json") else _yaml(raw)
+        if isinstance(data, dict) and {"_base_", "custom_imports"} & data.keys():
+            found.append((path, data))
+    return found
+
+
+def _yaml(raw: bytes) -> object:
+    import yaml  # only for YAML configs that mention the keys
+
+    class _Loader(yaml.SafeLoader):
+        """Safe loading that turns unknown tags (``!!python/...``) into plain values."""
+
+    _Loader.add_multi_constructor("", lambda loader, suffix, node: None)
+    try:
+        return yaml.load(raw, Loader=_Loader)
+    except (yaml.YAMLError, RecursionError, ValueError):
+        return None
+
+
+def _data_config(
+    ctx: DetectContext, det: Detection, path: str, data: dict[str, object], py_configs: list[str]
+) -> None:
+    det.entry_points.append(
+        EntryPoint(
+            Loader.MMENGINE,
+            EntryKind.CONFIG,
+            f"Config.fromfile({path})",
+            path,
+            None,
+            None,
+            runs_repo_code=False,
+            notes=NOTES,
+        )
+    )
+    bases = data.get("_base_")
+    for base in [bases] if isinstance(bases, str) else bases if isinstance(bases, list) else []:
+        if not isinstance(base, str):
+            continue
+        _follow_base(ctx, det, path, base)
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(path), base))
+        if target.endswith(".py") and ctx.has(target) and target not in py_configs:
+            py_configs.append(target)  # a Python base runs whole: it is a config itself
+    custom = data.get("custom_imports")
+    imports = custom.get("imports") if isinstance(custom, dict) else None
+    for module in [imports] if isinstance(imports, str) else imports or []:
+        if isinstance(module, str):
+            _custom_import(ctx, det, path, module)
 
 
 def _mentions_config_keys(ctx: DetectContext, path: str) -> bool:
@@ -161,6 +239,46 @@ def _custom_imports(tree: ast.Module) -> list[str]:
             if isinstance(key, ast.Constant) and key.value == "imports":
                 return _strings(item)
     return []
+
+
+def _custom_imports_computed(ctx: DetectContext, tree: ast.Module) -> list[str]:
+    """Repo modules a config adds to ``custom_imports`` by code, not by literal.
+
+    The whole config runs before ``Config.fromfile`` reads ``custom_imports``, so
+    ``custom_imports["imports"].append("plug")`` or ``imports=MODS`` count. Any
+    string in a top-level statement that mentions ``custom_imports`` (or in the
+    assignment of a name such a statement uses) that names a repo module is one.
+    """
+    assigned: dict[str, list[ast.stmt]] = {}
+    mentioning: list[ast.stmt] = []
+    for node in tree.body:
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        if "custom_imports" in names:
+            mentioning.append(node)
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                for bound in ast.walk(target):
+                    if isinstance(bound, ast.Name):
+                        assigned.setdefault(bound.id, []).append(node)
+    statements = list(mentioning)
+    for node in mentioning:
+        for used in {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}:
+            if used != "custom_imports":
+                statements += assigned.get(used, [])
+    found: list[str] = []
+    for node in statements:
+        for const in ast.walk(node):
+            value = const.value if isinstance(const, ast.Constant) else None
+            if not isinstance(value, str) or not _DOTTED.match(value) or value in found:
+                continue
+            stem = value.replace(".", "/")
+            if ctx.has(f"{stem}.py") or ctx.has(f"{stem}/__init__.py"):
+                found.append(value)
+    return found
+
+
+_DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 def _registry_types(tree: ast.Module) -> list[tuple[int, str]]:
