@@ -481,3 +481,27 @@ def test_mmengine_strings_that_are_not_repo_modules_add_nothing(make_repo: MakeR
     plan = plan_of(root)
     assert "plug.py" not in plan.executed_files
     assert [e.trigger for e in plan.entry_points] == ["Config.fromfile(configs/a.py)"]
+
+
+@pytest.mark.parametrize(
+    ("extend", "expected"),
+    [
+        # torch.hub runs hubconf with the repo root first on sys.path; a hubconf that
+        # adds a sub-folder makes `import lib` load src/lib.py
+        ("sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'src'))", None),
+        ("sys.path.append(os.environ['SRC'])", None),  # cannot tell where: unknown
+        ("sys.path.insert(0, os.path.dirname(__file__))", False),  # the root: resolved already
+    ],
+)
+def test_sys_path_extension_never_reads_as_not_reachable(
+    make_repo: MakeRepo, extend: str, expected: bool | None
+) -> None:
+    root = make_repo(
+        {
+            "hubconf.py": f"dependencies = []\nimport os, sys\n{extend}\nimport lib\n\n"
+            "def model():\n    return lib\n",
+            "src/lib.py": PAYLOAD,
+        }
+    )
+    (finding,) = [f for f in scan_one(root).findings if f.location.path == "src/lib.py"]
+    assert finding.reachable is expected

@@ -175,6 +175,9 @@ _PATH_LOADERS = frozenset(
     }
 )
 _DYNAMIC_LOOKUPS = frozenset({"globals", "locals", "vars"})
+# Calls that add a folder to sys.path: absolute imports may then load repo files
+# from a sub-folder, which the graph resolves from the repo root only.
+_PATH_EXTENDERS = frozenset({"sys.path.insert", "sys.path.append", "site.addsitedir"})
 # Nodes with nothing to resolve below them.
 _LEAVES = frozenset(
     {ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal}
@@ -1078,6 +1081,14 @@ class _Walker:
                 )
             else:
                 self.b.reach_module(self.src, file)
+        elif name in _PATH_EXTENDERS and node.args:
+            target = fold(node.args[-1], self.b, self.module, self.fn)
+            folder = posixpath.normpath(target) if target is not None else None
+            if folder is None or (folder in self.b.dirs and folder != "."):
+                where = "a folder computed at run time" if folder is None else f"{folder}/"
+                self.b.unresolve(
+                    path, line, f"{name}() adds {where}: absolute imports may load repo files there"
+                )
         elif name == "getattr" and len(node.args) >= 2:
             attr = fold(node.args[1], self.b, self.module, self.fn)
             receivers = self.eval(node.args[0])
