@@ -505,3 +505,17 @@ def test_sys_path_extension_never_reads_as_not_reachable(
     )
     (finding,) = [f for f in scan_one(root).findings if f.location.path == "src/lib.py"]
     assert finding.reachable is expected
+
+
+def test_custom_generate_of_a_sub_folder_model(make_repo: MakeRepo) -> None:
+    # load_custom_generate reads custom_generate/generate.py of the folder loaded
+    root = make_repo(
+        {
+            "convert.py": "",  # a root marker: the scan is of the whole repo
+            "llm/config.json": {"model_type": "gpt2"},
+            "llm/custom_generate/generate.py": PAYLOAD + "def generate(model):\n    pass\n",
+        }
+    )
+    result = scan_one(root)
+    assert "llm/custom_generate/generate.py" in result.plan.executed_files
+    assert payload_reached(result, "llm/custom_generate/generate.py")

@@ -325,28 +325,36 @@ def _custom_pipelines(ctx: DetectContext, det: Detection, path: str) -> None:
 
 
 def _custom_generate(ctx: DetectContext, det: Detection) -> None:
-    path = "custom_generate/generate.py"
-    if not ctx.has(path):
-        return
-    det.use(Loader.TRANSFORMERS)
-    det.entry_points.append(
-        EntryPoint(
-            Loader.TRANSFORMERS,
-            EntryKind.FUNCTION,
-            "custom_generate/generate.py (any trusted generative from_pretrained)",
-            path,
-            "generate",
-            TRUST,
-            notes=(
-                "runs on from_pretrained of any generative model with "
-                "trust_remote_code=True, even without auto_map; replaces "
-                "model.generate",
-            ),
-        )
+    # load_custom_generate (generation/utils.py) reads custom_generate/generate.py of
+    # the folder being loaded: the root, or a sub-folder loaded by its own path
+    found = sorted(
+        (p for p in ctx.paths() if p == GENERATE or p.endswith("/" + GENERATE)),
+        key=lambda p: (p.count("/"), p),
     )
-    det.execute(ctx.import_closure([path], absolute_root=False))
-    if ctx.has("custom_generate/requirements.txt"):
-        det.requirements += ctx.requirement_lines("custom_generate/requirements.txt")
+    for path in found:
+        det.use(Loader.TRANSFORMERS)
+        det.entry_points.append(
+            EntryPoint(
+                Loader.TRANSFORMERS,
+                EntryKind.FUNCTION,
+                f"{path} (any trusted generative from_pretrained)",
+                path,
+                "generate",
+                TRUST,
+                notes=(
+                    "runs on from_pretrained of any generative model with "
+                    "trust_remote_code=True, even without auto_map; replaces "
+                    "model.generate",
+                ),
+            )
+        )
+        det.execute(ctx.import_closure([path], absolute_root=False))
+        requirements = posixpath.join(posixpath.dirname(path), "requirements.txt")
+        if ctx.has(requirements):
+            det.requirements += ctx.requirement_lines(requirements)
+
+
+GENERATE = "custom_generate/generate.py"
 
 
 def _kernels(ctx: DetectContext, det: Detection) -> None:
