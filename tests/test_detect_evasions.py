@@ -139,6 +139,18 @@ LOADER_PATHS: list[tuple[str, dict[str, object], str, str]] = [
         "model_index.json unet",
     ),
     (
+        # get_class_obj_and_candidates joins the component folder and the library name:
+        # a library "../helpers" is the root helpers.py
+        "diffusers component module outside its folder",
+        {
+            "model_index.json": {"_class_name": "X", "unet": ["../helpers", "U"]},
+            "unet/config.json": {"_class_name": "U"},
+            "helpers.py": PAYLOAD + "class U:\n    pass\n",
+        },
+        "helpers.py",
+        "model_index.json unet",
+    ),
+    (
         # _resolve_custom_pipeline_and_cls tests os.path.isfile(f"{custom_pipeline}.py")
         # with custom_pipeline defaulting to None: a root None.py is the pipeline
         "diffusers None.py",

@@ -55,7 +55,9 @@ def _component(
         return
     # class None: get_class_from_dynamic_module runs the module, then find_pipeline_class
     # picks its one DiffusionPipeline subclass (dynamic_modules_utils.py)
-    path = posixpath.join(folder, f"{module}.py") if folder else f"{module}.py"
+    # os.path.isfile(os.path.join(component_folder, library_name + ".py")) on the local
+    # folder: "../x" in the library name reaches a root file
+    path = posixpath.normpath(posixpath.join(folder, f"{module}.py"))
     if not ctx.has(path):
         return  # a library module (diffusers, transformers): no repo code
     det.entry_points.append(
