@@ -531,3 +531,25 @@ def test_custom_generate_of_a_sub_folder_model(make_repo: MakeRepo) -> None:
     result = scan_one(root)
     assert "llm/custom_generate/generate.py" in result.plan.executed_files
     assert payload_reached(result, "llm/custom_generate/generate.py")
+
+
+def test_hubconf_entries_bound_by_assignment_and_star_exports(make_repo: MakeRepo) -> None:
+    # torch.hub.load only checks callable(getattr(hubconf, name)); list() shows every
+    # public callable attribute, however it was bound
+    root = make_repo(
+        {
+            "hubconf.py": "dependencies = []\nimport functools\n"
+            "from models.net import _make, Builder\nfrom models.entry import *\n"
+            "resnet = _make\nvit = functools.partial(_make, 1)\ntiny = lambda: _make()\n"
+            "call = Builder()\nNUM = 3\nNAMES = ['a']\n_hidden = _make\n",
+            "models/__init__.py": "",
+            "models/net.py": "def _make(x=0):\n    import os\n    os.system('true')\n"
+            "class Builder:\n    def __call__(self):\n        pass\n",
+            "models/entry.py": "__all__ = ['exported']\ndef exported():\n    pass\n"
+            "def not_exported():\n    pass\n",
+        }
+    )
+    result = scan_one(root)
+    names = {e.qualname for e in result.plan.entry_points if e.qualname}
+    assert names == {"Builder", "resnet", "vit", "tiny", "call", "exported"}
+    assert payload_reached(result, "models/net.py")
