@@ -553,3 +553,26 @@ def test_hubconf_entries_bound_by_assignment_and_star_exports(make_repo: MakeRep
     names = {e.qualname for e in result.plan.entry_points if e.qualname}
     assert names == {"Builder", "resnet", "vit", "tiny", "call", "exported"}
     assert payload_reached(result, "models/net.py")
+
+
+def test_open_clip_text_tower_redirects(make_repo: MakeRepo) -> None:
+    # open_clip HFTokenizer: AutoTokenizer.from_pretrained(hf_tokenizer_name, **tokenizer_kwargs)
+    root = make_repo(
+        {
+            "open_clip_config.json": {
+                "model_cfg": {
+                    "text_cfg": {
+                        "hf_model_name": "org/text-model",
+                        "hf_tokenizer_name": "org/tokenizer",
+                        "tokenizer_kwargs": {"trust_remote_code": True},
+                    }
+                }
+            },
+            "open_clip_pytorch_model.bin": b"",
+        }
+    )
+    plan = plan_of(root)
+    assert {r.repo_id for r in plan.cross_repo_refs} == {"org/text-model", "org/tokenizer"}
+    (tokenizer,) = [e for e in plan.entry_points if e.trigger.endswith("hf_tokenizer_name")]
+    assert tokenizer.runs_repo_code and tokenizer.trust_flag
+    assert any(f.rule_id == "LG-CFG-001" for f in plan.config_findings)

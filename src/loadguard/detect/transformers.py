@@ -197,6 +197,7 @@ def detect(ctx: DetectContext) -> Detection:
     _custom_generate(ctx, det)
     _kernels(ctx, det)
     _adapter(ctx, det)
+    _open_clip(ctx, det)
     _chat_templates(ctx, det)
     if ctx.has("config.json") and not det.loaders:
         det.use(Loader.TRANSFORMERS)  # a plain built-in architecture: loads without repo code
@@ -427,6 +428,48 @@ def _adapter(ctx: DetectContext, det: Detection) -> None:
             Severity.MEDIUM,
             ("CWE-829",),
             confidence=Confidence.MEDIUM,
+        )
+
+
+def _open_clip(ctx: DetectContext, det: Detection) -> None:
+    """open_clip ``hf-hub:`` text towers load other repos through the Auto classes.
+
+    ``model_cfg.text_cfg.hf_model_name`` goes to ``AutoConfig``/``AutoModel`` and
+    ``hf_tokenizer_name`` to ``AutoTokenizer.from_pretrained(name, **tokenizer_kwargs)``
+    (open_clip factory.py, tokenizer.py ``HFTokenizer``): a config-supplied
+    ``trust_remote_code`` there runs that repo's code with no caller opt-in.
+    """
+    config = ctx.json_object("open_clip_config.json") if ctx.has("open_clip_config.json") else {}
+    model_cfg = config.get("model_cfg")
+    text_cfg = model_cfg.get("text_cfg") if isinstance(model_cfg, dict) else None
+    if not isinstance(text_cfg, dict):
+        return
+    kwargs = text_cfg.get("tokenizer_kwargs")
+    trusted = isinstance(kwargs, dict) and bool(kwargs.get("trust_remote_code"))
+    for key in ("hf_model_name", "hf_tokenizer_name"):
+        repo = text_cfg.get(key)
+        if not (isinstance(repo, str) and _REPO_ID.match(repo)):
+            continue
+        trigger = f"open_clip_config.json model_cfg.text_cfg.{key}"
+        cross = CrossRepoRef(repo, repo, trigger)
+        if cross in det.cross_repo_refs:
+            continue
+        det.cross_repo_refs.append(cross)
+        det.entry_points.append(
+            EntryPoint(
+                Loader.TRANSFORMERS,
+                EntryKind.REDIRECT,
+                trigger,
+                None,
+                repo,
+                "trust_remote_code (set by this config)" if trusted else None,
+                trusted and key == "hf_tokenizer_name",
+                cross,
+                notes=(
+                    "open_clip loads this repo with the Auto classes; its auto_map runs "
+                    "when trust_remote_code reaches them (tokenizer_kwargs are passed as is)",
+                ),
+            )
         )
 
 
