@@ -461,6 +461,13 @@ MM_PATHS: list[tuple[str, dict[str, object], str]] = [
         "plug.py",
     ),
     (
+        # Registry.get falls back to get_object_from_string, which imports the
+        # longest importable prefix of an unregistered dotted type
+        "a registry type naming a repo module",
+        {"configs/a.py": "_base_ = []\nmodel = dict(type='plug.Evil')\n"},
+        "plug.py",
+    ),
+    (
         "a module the config itself imports",
         {"configs/a.py": "_base_ = []\nimport plug\nmodel = dict(type='X')\n"},
         "plug.py",

@@ -96,7 +96,25 @@ def detect(ctx: DetectContext) -> Detection:
                     snippet=f"type='{dotted}'",
                     line=line,
                 )
+            elif imported := _repo_module_of(ctx, dotted):
+                _custom_import(ctx, det, path, imported, via=f"registry type={dotted}")
     return det
+
+
+def _repo_module_of(ctx: DetectContext, dotted: str) -> str | None:
+    """The repo module a registry ``type`` string imports, if any.
+
+    An unregistered dotted name falls back to ``get_object_from_string``
+    (mmengine/utils/misc.py), which imports its longest importable prefix: a repo
+    package when the repo is on ``sys.path`` (an editable install, the working
+    directory of OpenMMLab's tools).
+    """
+    parts = dotted.split(".")
+    for end in range(len(parts) - 1, 0, -1):
+        stem = "/".join(parts[:end])
+        if ctx.has(f"{stem}.py") or ctx.has(f"{stem}/__init__.py"):
+            return ".".join(parts[:end])
+    return None
 
 
 def _data_configs(ctx: DetectContext) -> list[tuple[str, dict[str, object]]]:
@@ -183,7 +201,9 @@ def _follow_base(ctx: DetectContext, det: Detection, path: str, base: str) -> No
         det.errors.append(_missing(path, f"_base_ {base!r} not found in the repo"))
 
 
-def _custom_import(ctx: DetectContext, det: Detection, path: str, module: str) -> None:
+def _custom_import(
+    ctx: DetectContext, det: Detection, path: str, module: str, via: str = "custom_imports"
+) -> None:
     files = ctx.import_closure(
         [f"{module.replace('.', '/')}.py", f"{module.replace('.', '/')}/__init__.py"],
         absolute_root=True,
@@ -192,7 +212,7 @@ def _custom_import(ctx: DetectContext, det: Detection, path: str, module: str) -
         EntryPoint(
             Loader.MMENGINE,
             EntryKind.MODULE,
-            f"{path} custom_imports {module}",
+            f"{path} {via} {module}" if via == "custom_imports" else f"{path} {via}",
             files[0] if files else None,
             None,
             None,
