@@ -468,6 +468,11 @@ MM_PATHS: list[tuple[str, dict[str, object], str]] = [
         "plug.py",
     ),
     (
+        "a registry type in a JSON config naming a repo module",
+        {"configs/a.json": {"_base_": [], "model": {"backbone": {"type": "plug.Evil"}}}},
+        "plug.py",
+    ),
+    (
         "a module the config itself imports",
         {"configs/a.py": "_base_ = []\nimport plug\nmodel = dict(type='X')\n"},
         "plug.py",

@@ -183,6 +183,31 @@ def _data_config(
     for module in [imports] if isinstance(imports, str) else imports or []:
         if isinstance(module, str):
             _custom_import(ctx, det, path, module)
+    for dotted in _data_types(data, 0):
+        if dotted.startswith(DANGEROUS_MODULES):
+            det.flag(
+                "LG-CFG-030",
+                path,
+                f"registry type={dotted!r}: mmengine falls back to importing any "
+                "dotted callable, and this one runs system code",
+                Severity.HIGH,
+                ("CWE-470", "CWE-94"),
+                snippet=f'"type": "{dotted}"',
+            )
+        elif imported := _repo_module_of(ctx, dotted):
+            _custom_import(ctx, det, path, imported, via=f"registry type={dotted}")
+
+
+def _data_types(data: object, depth: int) -> list[str]:
+    """Dotted ``type`` values anywhere in a JSON/YAML config."""
+    if depth > 50:
+        return []
+    if isinstance(data, dict):
+        found = [v for k, v in data.items() if k == "type" and isinstance(v, str) and "." in v]
+        return found + [t for v in data.values() for t in _data_types(v, depth + 1)]
+    if isinstance(data, list):
+        return [t for v in data for t in _data_types(v, depth + 1)]
+    return []
 
 
 def _mentions_config_keys(ctx: DetectContext, path: str) -> bool:
