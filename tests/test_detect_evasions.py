@@ -588,3 +588,17 @@ def test_open_clip_text_tower_redirects(make_repo: MakeRepo) -> None:
     (tokenizer,) = [e for e in plan.entry_points if e.trigger.endswith("hf_tokenizer_name")]
     assert tokenizer.runs_repo_code and tokenizer.trust_flag
     assert any(f.rule_id == "LG-CFG-001" for f in plan.config_findings)
+
+
+@pytest.mark.parametrize("value", [True, "yes", "false", 1])
+def test_config_borne_trust_is_a_truthiness_test(make_repo: MakeRepo, value: object) -> None:
+    # open_clip passes tokenizer_kwargs to AutoTokenizer as is; resolve_trust_remote_code
+    # only asks whether the value is truthy
+    root = make_repo({"open_clip_config.json": {"tokenizer_kwargs": {"trust_remote_code": value}}})
+    assert any(f.rule_id == "LG-CFG-001" for f in plan_of(root).config_findings)
+
+
+@pytest.mark.parametrize("value", [False, None, 0, "", "check"])
+def test_config_borne_trust_off_is_not_flagged(make_repo: MakeRepo, value: object) -> None:
+    root = make_repo({"config.json": {"trust_remote_code": value, "trust_repo": value}})
+    assert not any(f.rule_id == "LG-CFG-001" for f in plan_of(root).config_findings)
