@@ -162,6 +162,18 @@ LOADER_PATHS: list[tuple[str, dict[str, object], str, str]] = [
         "model_index.json (custom_pipeline=None -> None.py)",
     ),
     (
+        # from_pretrained(model, custom_pipeline="org/this-repo", trust_remote_code=True):
+        # _get_custom_pipeline_class loads this repo's pipeline.py, which may be all it has
+        "diffusers custom-pipeline repo without model_index.json",
+        {
+            "pipeline.py": "from diffusers import DiffusionPipeline\n"
+            "class MyPipe(DiffusionPipeline):\n    def __init__(self, unet):\n"
+            "        import os; os.system('true')\n",
+        },
+        "pipeline.py",
+        "pipeline.py (custom_pipeline=<this repo>)",
+    ),
+    (
         # Router.load: router_config.json, else config.json in the module folder
         "sentence-transformers router legacy config.json",
         {
@@ -339,6 +351,10 @@ BENIGN: list[tuple[str, dict[str, object]]] = [
             "data/info.json": {"auto_map": {"AutoModel": "evil.M"}},
             "evil.py": PAYLOAD + M,
         },
+    ),
+    (
+        "a pipeline.py that is not a diffusers pipeline",
+        {"pipeline.py": "from sklearn.pipeline import Pipeline\n" + PAYLOAD},
     ),
     (
         "strings that mention .py files",

@@ -18,11 +18,16 @@ def detect(ctx: DetectContext) -> Detection:
     det = Detection()
     index = ctx.json("model_index.json")
     if not isinstance(index, dict):
+        if _pipeline_module(ctx):
+            det.use(Loader.DIFFUSERS)
+            _component(ctx, det, "", ["pipeline", None], CUSTOM_PIPELINE)
         return det
     det.use(Loader.DIFFUSERS)
     class_name = index.get("_class_name")
     if isinstance(class_name, list) and len(class_name) == 2:  # [module, Class] custom pipeline
         _component(ctx, det, "", class_name, "model_index.json _class_name")
+        if class_name[0] != "pipeline" and _pipeline_module(ctx):
+            _component(ctx, det, "", ["pipeline", None], CUSTOM_PIPELINE)
     elif isinstance(class_name, str) and ctx.has("pipeline.py"):
         _component(ctx, det, "", ["pipeline", class_name], "model_index.json _class_name")
     if ctx.has("None.py"):
@@ -45,6 +50,26 @@ def detect(ctx: DetectContext) -> Detection:
                     module, _, cls = ref.rpartition(".")
                     _component(ctx, det, folder, [module, cls], f"{path} auto_map.{key}")
     return det
+
+
+CUSTOM_PIPELINE = "pipeline.py (custom_pipeline=<this repo>)"
+
+
+def _pipeline_module(ctx: DetectContext) -> bool:
+    """A root ``pipeline.py`` that can be a custom pipeline: it imports diffusers.
+
+    ``from_pretrained(..., custom_pipeline="org/repo" or a folder)`` loads that
+    repo's ``pipeline.py`` (``_get_custom_pipeline_class``, pipeline_loading_utils.py)
+    and ``find_pipeline_class`` takes its ``DiffusionPipeline`` subclass, which
+    needs an import of diffusers. Such a repo may ship no ``model_index.json``.
+    """
+    if not ctx.has("pipeline.py"):
+        return False
+    facts = ctx.facts("pipeline.py")
+    return facts is not None and any(
+        level == 0 and (module == "diffusers" or module.startswith("diffusers."))
+        for level, module, _names in facts.imports
+    )
 
 
 def _component(
