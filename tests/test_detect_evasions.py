@@ -618,3 +618,18 @@ def test_config_borne_trust_is_a_truthiness_test(make_repo: MakeRepo, value: obj
 def test_config_borne_trust_off_is_not_flagged(make_repo: MakeRepo, value: object) -> None:
     root = make_repo({"config.json": {"trust_remote_code": value, "trust_repo": value}})
     assert not any(f.rule_id == "LG-CFG-001" for f in plan_of(root).config_findings)
+
+
+def test_flattened_mm_config_beside_a_checkpoint(make_repo: MakeRepo) -> None:
+    # init_detector("rtmdet_tiny.py", "rtmdet_tiny.pth") -> Config.fromfile runs the file;
+    # mim-dumped configs carry no _base_ and sit at the repo root
+    root = make_repo(
+        {
+            "rtmdet_tiny.py": PAYLOAD + "default_scope = 'mmdet'\nmodel = dict(type='RTMDet')\n"
+            "train_cfg = dict(max_epochs=1)\ntest_cfg = dict()\n",
+            "train.py": "model = None\ntrain_cfg = None\n",  # one runner key: a script
+        }
+    )
+    result = scan_one(root)
+    assert [e.trigger for e in result.plan.entry_points] == ["Config.fromfile(rtmdet_tiny.py)"]
+    assert payload_reached(result, "rtmdet_tiny.py")

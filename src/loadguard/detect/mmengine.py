@@ -38,9 +38,37 @@ def is_mm_config(path: str, parsed: ParsedModule) -> bool:
         for t in node.targets
         if isinstance(t, ast.Name)
     }
-    return bool(top & {"_base_", "custom_imports"}) or (
-        path.startswith("configs/") and bool(top & {"model", "train_cfg", "test_cfg", "data"})
+    return (
+        bool(top & {"_base_", "custom_imports"})
+        or (path.startswith("configs/") and bool(top & {"model", "train_cfg", "test_cfg", "data"}))
+        or ("model" in top and len(top & RUNNER_KEYS) >= 2)
     )
+
+
+# Top-level names of a full (flattened) OpenMMLab config, as `mim download` and
+# Config.dump write them beside a checkpoint: the file inference APIs such as
+# mmdet's init_detector(config, checkpoint) hand to Config.fromfile.
+RUNNER_KEYS = frozenset(
+    {
+        "default_scope",
+        "data_preprocessor",
+        "train_cfg",
+        "val_cfg",
+        "test_cfg",
+        "train_dataloader",
+        "val_dataloader",
+        "test_dataloader",
+        "train_pipeline",
+        "test_pipeline",
+        "optim_wrapper",
+        "param_scheduler",
+        "default_hooks",
+        "env_cfg",
+        "log_processor",
+        "visualizer",
+        "load_from",
+    }
+)
 
 
 def detect(ctx: DetectContext) -> Detection:
@@ -212,7 +240,11 @@ def _data_types(data: object, depth: int) -> list[str]:
 
 def _mentions_config_keys(ctx: DetectContext, path: str) -> bool:
     text = ctx.text(path)
-    return text is not None and ("_base_" in text or "custom_imports" in text)
+    return text is not None and (
+        "_base_" in text
+        or "custom_imports" in text
+        or ("model" in text and ("default_scope" in text or "_cfg" in text))
+    )
 
 
 def _follow_base(ctx: DetectContext, det: Detection, path: str, base: str) -> None:
