@@ -6,6 +6,7 @@ import ast
 import dataclasses
 import json
 import posixpath
+import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -87,6 +88,8 @@ class DetectContext:
     _imports: dict[tuple[str, bool], list[str]] = field(default_factory=dict)
     _facts: dict[str, ModuleFacts | None] = field(default_factory=dict)
     errors: list[ScanError] = field(default_factory=list)
+    # loader configs that exist but could not be read (size limit, I/O): what they name is unknown
+    unread: list[str] = field(default_factory=list)
 
     def has(self, path: str) -> bool:
         return self.snapshot.has(path)
@@ -101,11 +104,16 @@ class DetectContext:
         value: object | None = None
         if self.has(path):
             try:
-                value = json.loads(self.snapshot.read(path, self.limits.max_text_bytes))
+                value = loads_json(self.snapshot.read(path, self.limits.max_text_bytes))
             except (ValueError, UnicodeDecodeError) as exc:
                 self.errors.append(ScanError(path, "detect", f"invalid JSON: {exc}", "bad-json"))
+            except RecursionError:
+                # nested deeper than the loader's own json.load could go: the loader fails
+                # on this file alone, so it is an error here, never the end of detection
+                self.errors.append(ScanError(path, "detect", "JSON nested too deep", "too-deep"))
             except (OSError, LoadguardError) as exc:
                 self.errors.append(ScanError(path, "detect", f"cannot read: {exc}", "unreadable"))
+                self.unread.append(path)
         self._json[path] = value
         return value
 
@@ -259,6 +267,30 @@ class DetectContext:
                     files.append(f"{parent}/__init__.py")
                 parent = posixpath.dirname(parent)
         return files
+
+
+def loads_json(data: bytes) -> object:
+    """``json.loads`` with at least the nesting depth a loader gets at its shallower stack.
+
+    json's decoder recurses once per nesting level against the interpreter's
+    recursion limit, so the depth it accepts shrinks with the caller's stack.
+    A loader calls it a few frames from the top; a scan calls it deeper. Without
+    headroom a config nested just under the loader's limit would parse for the
+    loader and fail here, hiding the ``auto_map`` beside the nesting.
+    """
+    try:
+        return json.loads(data)
+    except RecursionError:
+        pass
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + _JSON_HEADROOM)
+    try:
+        return json.loads(data)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+_JSON_HEADROOM = 512  # frames; a few hundred bytes of C stack each
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ..model import EntryKind, EntryPoint, Loader, Platform, Severity
 from .context import DetectContext, Detection
 
@@ -17,7 +19,8 @@ def detect(ctx: DetectContext) -> Detection:
         return det
     config = ctx.json_object("configuration.json")
     det.use(Loader.MODELSCOPE)
-    if config.get("allow_remote") is True:
+    allow_remote = config.get("allow_remote")
+    if allow_remote:  # ModelScope tests truthiness: "false", 1 and [0] enable it too
         py_files = sorted(p for p in ctx.paths() if p.endswith(".py"))
         det.entry_points.append(
             EntryPoint(
@@ -39,9 +42,14 @@ def detect(ctx: DetectContext) -> Detection:
             "pip-installs its requirements at load",
             Severity.HIGH,
             ("CWE-829", "CWE-494"),
-            snippet='"allow_remote": true',
+            snippet=f'"allow_remote": {json.dumps(allow_remote)[:80]}',
         )
+        det.requirements += [
+            line for path in _requirement_files(ctx) for line in ctx.requirement_lines(path)
+        ]
     plugins = config.get("plugins")
+    if isinstance(plugins, str) and plugins:
+        plugins = [plugins]  # filter_plugin_in_whitelist wraps a string, the installer iterates it
     if isinstance(plugins, list) and plugins:
         for plugin in plugins:
             det.entry_points.append(
@@ -78,5 +86,24 @@ def detect(ctx: DetectContext) -> Detection:
         )
         det.execute(ctx.import_closure(["ms_wrapper.py"], absolute_root=True))
     if ctx.has("requirements.txt") and ctx.snapshot.platform is Platform.MODELSCOPE:
-        det.requirements += ctx.requirement_lines("requirements.txt")
+        det.requirements += [
+            r for r in ctx.requirement_lines("requirements.txt") if r not in det.requirements
+        ]
     return det
+
+
+def _requirement_files(ctx: DetectContext) -> list[str]:
+    """Files ``import_module_from_model_dir`` pip-installs under ``allow_remote``.
+
+    ``FilesAstScanning._traversal_files`` (modelscope/utils/ast_utils.py) walks the
+    whole snapshot, skips names starting with ``__`` and ``.json``/``.md`` files,
+    and installs every file whose name merely contains "requirement".
+    """
+    found = []
+    for path in sorted(ctx.paths()):
+        parts = path.split("/")
+        if any(p.startswith("__") for p in parts) or path.endswith((".json", ".md", ".py")):
+            continue
+        if "requirement" in parts[-1]:
+            found.append(path)
+    return found

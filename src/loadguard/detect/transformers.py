@@ -9,6 +9,7 @@ tokenizer, processor and preprocessor configs; ``custom_pipelines``;
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from ..model import (
@@ -168,10 +169,9 @@ def _auto_map_refs(key: str, value: object) -> list[tuple[str, str]]:
 
 def detect(ctx: DetectContext) -> Detection:
     det = Detection()
-    for path in AUTO_MAP_FILES:
-        if not ctx.has(path):
-            continue
+    for path in _auto_map_files(ctx):
         config = ctx.json_object(path)
+        folder = posixpath.dirname(path)
         for holder_path, holder in _auto_map_holders(config, path):
             auto_map = holder.get("auto_map")
             if isinstance(auto_map, list):  # legacy tokenizer form: [slow, fast]
@@ -183,27 +183,121 @@ def detect(ctx: DetectContext) -> Detection:
                     for suffix, ref in _auto_map_refs(f"auto_map.{key}", value):
                         items.append((suffix, ref))
                         names.append(key)
+                for suffix, ref, name in _derived_refs(auto_map):
+                    items.append((suffix, ref))
+                    names.append(name)
             else:
                 continue
             det.use(Loader.TRANSFORMERS)
             for (suffix, ref), name in zip(items, names):
                 notes = NOTES["trust"] + NOTES.get(name, ())
-                add_class_ref(
-                    ctx,
-                    det,
-                    loader=Loader.TRANSFORMERS,
-                    trigger=f"{holder_path} {suffix}",
-                    ref=ref,
-                    notes=notes,
-                )
-    _custom_pipelines(ctx, det)
+                _add_ref(ctx, det, folder, f"{holder_path} {suffix}", ref, notes)
+    for path in _model_configs(ctx):
+        _custom_pipelines(ctx, det, path)
     _custom_generate(ctx, det)
     _kernels(ctx, det)
     _adapter(ctx, det)
+    _open_clip(ctx, det)
     _chat_templates(ctx, det)
     if ctx.has("config.json") and not det.loaders:
         det.use(Loader.TRANSFORMERS)  # a plain built-in architecture: loads without repo code
     return det
+
+
+def _auto_map_files(ctx: DetectContext) -> list[str]:
+    """Every config an Auto class may read, at the root and in sub-folders.
+
+    A sub-folder config is what ``from_pretrained(repo, subfolder=...)`` and a
+    load from the sub-folder's own path read (diffusers ``text_encoder/``,
+    sentence-transformers ``0_Transformer/``, multi-model repos).
+    """
+    names = frozenset(AUTO_MAP_FILES)
+    found = [p for p in ctx.paths() if posixpath.basename(p) in names]
+    order = {name: i for i, name in enumerate(AUTO_MAP_FILES)}
+    # the root's own configs first, each folder's in the order the Auto classes read them
+    found.sort(key=lambda p: (p.count("/"), posixpath.dirname(p), order[posixpath.basename(p)]))
+    versioned: list[str] = []
+    for path in _model_configs(ctx):
+        if path not in found and path not in versioned:
+            versioned.append(path)
+    return found + versioned
+
+
+def _model_configs(ctx: DetectContext) -> list[str]:
+    """``config.json`` files plus the versioned configs they hand ``AutoConfig`` to.
+
+    ``PretrainedConfig.get_config_dict`` (configuration_utils.py) re-reads the
+    config from the file ``get_configuration_file(config["configuration_files"])``
+    picks: the highest ``config.<version>.json`` not newer than the installed
+    transformers. Which one depends on that version, so each listed file that
+    exists counts; its ``auto_map`` replaces the one in ``config.json``.
+    """
+    found: list[str] = []
+    for path in sorted(p for p in ctx.paths() if posixpath.basename(p) == "config.json"):
+        found.append(path)
+        listed = ctx.json_object(path).get("configuration_files")
+        if not isinstance(listed, list):
+            continue
+        folder = posixpath.dirname(path)
+        for name in listed:
+            if not (isinstance(name, str) and _VERSIONED_CONFIG.match(name)):
+                continue
+            target = posixpath.join(folder, name) if folder else name
+            if ctx.has(target) and target not in found:
+                found.append(target)
+    return found
+
+
+_VERSIONED_CONFIG = re.compile(r"^config\.[^/\\]+\.json$")
+
+
+def _derived_refs(auto_map: dict[str, object]) -> list[tuple[str, str, str]]:
+    """Refs transformers derives from another Auto key by rewriting the string.
+
+    ``AutoImageProcessor`` without its own key takes ``auto_map.AutoFeatureExtractor``
+    with "FeatureExtractor" replaced by "ImageProcessor" (image_processing_auto.py),
+    and ``AutoVideoProcessor`` takes ``AutoImageProcessor`` with "ImageProcessor"
+    replaced by "VideoProcessor" (video_processing_auto.py). ``str.replace``
+    rewrites the module part too, so the file that runs can differ from the one named.
+    """
+    found: list[tuple[str, str, str]] = []
+    for source, target, old, new in (
+        ("AutoFeatureExtractor", "AutoImageProcessor", "FeatureExtractor", "ImageProcessor"),
+        ("AutoImageProcessor", "AutoVideoProcessor", "ImageProcessor", "VideoProcessor"),
+    ):
+        value = auto_map.get(source)
+        if target in auto_map or not isinstance(value, str) or old not in value:
+            continue
+        found.append((f"auto_map.{source} (as {target})", value.replace(old, new), target))
+    return found
+
+
+def _add_ref(
+    ctx: DetectContext, det: Detection, folder: str, trigger: str, ref: str, notes: tuple[str, ...]
+) -> None:
+    """A ref from a config in ``folder``: the module may sit beside it or at the repo root.
+
+    Loading the sub-folder by its own path resolves ``module.py`` there; loading
+    the repo with ``subfolder=`` resolves it at the root, because
+    ``get_class_from_dynamic_module`` does not pass ``subfolder`` on to
+    ``get_cached_module_file`` (dynamic_module_utils.py).
+    """
+    parts = class_ref_parts(ref) if folder else None
+    if parts is None or parts[0] is not None:
+        add_class_ref(ctx, det, loader=Loader.TRANSFORMERS, trigger=trigger, ref=ref, notes=notes)
+        return
+    _repo, module, cls = parts
+    beside = posixpath.join(folder, module)
+    targets = [m for m in (beside, module) if ctx.has(m)] or [beside]
+    for target in targets:
+        add_class_ref(
+            ctx,
+            det,
+            loader=Loader.TRANSFORMERS,
+            trigger=trigger,
+            ref=f"{target[: -len('.py')]}.{cls}",
+            notes=notes,
+        )
 
 
 def _auto_map_holders(config: dict[str, object], path: str) -> list[tuple[str, dict[str, object]]]:
@@ -214,46 +308,54 @@ def _auto_map_holders(config: dict[str, object], path: str) -> list[tuple[str, d
     return holders
 
 
-def _custom_pipelines(ctx: DetectContext, det: Detection) -> None:
-    pipelines = ctx.json_object("config.json").get("custom_pipelines")
+def _custom_pipelines(ctx: DetectContext, det: Detection, path: str) -> None:
+    pipelines = ctx.json_object(path).get("custom_pipelines")
     if not isinstance(pipelines, dict):
         return
     for task, spec in pipelines.items():
         if isinstance(spec, dict) and isinstance(spec.get("impl"), str):
             det.use(Loader.TRANSFORMERS)
-            add_class_ref(
+            _add_ref(
                 ctx,
                 det,
-                loader=Loader.TRANSFORMERS,
-                trigger=f"config.json custom_pipelines.{task}.impl",
-                ref=spec["impl"],
-                notes=("pipeline() checks trust_remote_code by truthiness, no prompt",),
+                posixpath.dirname(path),
+                f"{path} custom_pipelines.{task}.impl",
+                spec["impl"],
+                ("pipeline() checks trust_remote_code by truthiness, no prompt",),
             )
 
 
 def _custom_generate(ctx: DetectContext, det: Detection) -> None:
-    path = "custom_generate/generate.py"
-    if not ctx.has(path):
-        return
-    det.use(Loader.TRANSFORMERS)
-    det.entry_points.append(
-        EntryPoint(
-            Loader.TRANSFORMERS,
-            EntryKind.FUNCTION,
-            "custom_generate/generate.py (any trusted generative from_pretrained)",
-            path,
-            "generate",
-            TRUST,
-            notes=(
-                "runs on from_pretrained of any generative model with "
-                "trust_remote_code=True, even without auto_map; replaces "
-                "model.generate",
-            ),
-        )
+    # load_custom_generate (generation/utils.py) reads custom_generate/generate.py of
+    # the folder being loaded: the root, or a sub-folder loaded by its own path
+    found = sorted(
+        (p for p in ctx.paths() if p == GENERATE or p.endswith("/" + GENERATE)),
+        key=lambda p: (p.count("/"), p),
     )
-    det.execute(ctx.import_closure([path], absolute_root=False))
-    if ctx.has("custom_generate/requirements.txt"):
-        det.requirements += ctx.requirement_lines("custom_generate/requirements.txt")
+    for path in found:
+        det.use(Loader.TRANSFORMERS)
+        det.entry_points.append(
+            EntryPoint(
+                Loader.TRANSFORMERS,
+                EntryKind.FUNCTION,
+                f"{path} (any trusted generative from_pretrained)",
+                path,
+                "generate",
+                TRUST,
+                notes=(
+                    "runs on from_pretrained of any generative model with "
+                    "trust_remote_code=True, even without auto_map; replaces "
+                    "model.generate",
+                ),
+            )
+        )
+        det.execute(ctx.import_closure([path], absolute_root=False))
+        requirements = posixpath.join(posixpath.dirname(path), "requirements.txt")
+        if ctx.has(requirements):
+            det.requirements += ctx.requirement_lines(requirements)
+
+
+GENERATE = "custom_generate/generate.py"
 
 
 def _kernels(ctx: DetectContext, det: Detection) -> None:
@@ -326,6 +428,48 @@ def _adapter(ctx: DetectContext, det: Detection) -> None:
             Severity.MEDIUM,
             ("CWE-829",),
             confidence=Confidence.MEDIUM,
+        )
+
+
+def _open_clip(ctx: DetectContext, det: Detection) -> None:
+    """open_clip ``hf-hub:`` text towers load other repos through the Auto classes.
+
+    ``model_cfg.text_cfg.hf_model_name`` goes to ``AutoConfig``/``AutoModel`` and
+    ``hf_tokenizer_name`` to ``AutoTokenizer.from_pretrained(name, **tokenizer_kwargs)``
+    (open_clip factory.py, tokenizer.py ``HFTokenizer``): a config-supplied
+    ``trust_remote_code`` there runs that repo's code with no caller opt-in.
+    """
+    config = ctx.json_object("open_clip_config.json") if ctx.has("open_clip_config.json") else {}
+    model_cfg = config.get("model_cfg")
+    text_cfg = model_cfg.get("text_cfg") if isinstance(model_cfg, dict) else None
+    if not isinstance(text_cfg, dict):
+        return
+    kwargs = text_cfg.get("tokenizer_kwargs")
+    trusted = isinstance(kwargs, dict) and bool(kwargs.get("trust_remote_code"))
+    for key in ("hf_model_name", "hf_tokenizer_name"):
+        repo = text_cfg.get(key)
+        if not (isinstance(repo, str) and _REPO_ID.match(repo)):
+            continue
+        trigger = f"open_clip_config.json model_cfg.text_cfg.{key}"
+        cross = CrossRepoRef(repo, repo, trigger)
+        if cross in det.cross_repo_refs:
+            continue
+        det.cross_repo_refs.append(cross)
+        det.entry_points.append(
+            EntryPoint(
+                Loader.TRANSFORMERS,
+                EntryKind.REDIRECT,
+                trigger,
+                None,
+                repo,
+                "trust_remote_code (set by this config)" if trusted else None,
+                trusted and key == "hf_tokenizer_name",
+                cross,
+                notes=(
+                    "open_clip loads this repo with the Auto classes; its auto_map runs "
+                    "when trust_remote_code reaches them (tokenizer_kwargs are passed as is)",
+                ),
+            )
         )
 
 

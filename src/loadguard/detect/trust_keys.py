@@ -36,7 +36,7 @@ def _json_trust(ctx: DetectContext, det: Detection, path: str) -> None:
     if not any(key.encode() in raw for key in TRUST_KEYS):
         return
     for key_path, key, value in _walk(ctx.json(path)):
-        risky = (key in ("trust_remote_code", "trust_repo", "allow_remote") and value is True) or (
+        risky = (key in ("trust_remote_code", "trust_repo", "allow_remote") and _truthy(value)) or (
             key in ("safe_mode", "weights_only") and value is False
         )
         if risky and not (path == "configuration.json" and key == "allow_remote"):
@@ -49,6 +49,16 @@ def _json_trust(ctx: DetectContext, det: Detection, path: str) -> None:
                 ("CWE-829", "CWE-94"),
                 snippet=f'"{key}": {str(value).lower()}',
             )
+
+
+def _truthy(value: object) -> bool:
+    """What a loader handed this value would take as "on".
+
+    Loaders test these flags by truthiness (transformers resolve_trust_remote_code,
+    ModelScope's cfg.get("allow_remote")), so "yes", 1 and even "false" switch them
+    on when a config is splatted into the call. torch.hub's own "check" is its default.
+    """
+    return bool(value) and value != "check" and not isinstance(value, (dict, list))
 
 
 def _walk(value: object, prefix: str = "") -> Iterator[tuple[str, str, object]]:

@@ -175,6 +175,9 @@ _PATH_LOADERS = frozenset(
     }
 )
 _DYNAMIC_LOOKUPS = frozenset({"globals", "locals", "vars"})
+# Calls that add a folder to sys.path: absolute imports then also resolve in that
+# repo folder (``roots``); a folder computed at run time is an unresolved edge.
+_PATH_EXTENDERS = frozenset({"sys.path.insert", "sys.path.append", "site.addsitedir"})
 # Nodes with nothing to resolve below them.
 _LEAVES = frozenset(
     {ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal}
@@ -215,6 +218,9 @@ class ReachBuilder:
         self.edges: dict[tuple[str, str], None] = {}
         self.unresolved: dict[tuple[str, int, str], None] = {}
         self.truncated = False
+        # repo folders the code puts on sys.path (sys.path.insert(0, <dir>/src)): absolute
+        # imports resolve there too, after the root
+        self.roots: list[str] = []
         self._queue: deque[str] = deque()
         self._targets: dict[str, tuple[ModuleInfo, FunctionInfo | None]] = {}
         self._fn_by_node: dict[int, FunctionInfo] = {}
@@ -242,6 +248,14 @@ class ReachBuilder:
     # ------------------------------------------------------------------ files
 
     def file_of(self, key: str) -> str | None:
+        found = self._file_at(key)
+        for root in self.roots if found is None and key else ():
+            found = self._file_at(f"{root}/{key}")
+            if found is not None:
+                break
+        return found
+
+    def _file_at(self, key: str) -> str | None:
         for path in (f"{key}.py", f"{key}/__init__.py" if key else "__init__.py"):
             if path in self.py_files:
                 return path
@@ -249,7 +263,12 @@ class ReachBuilder:
 
     def in_repo(self, key: str) -> bool:
         # "" is the repo root, the package ``from . import x`` reads from at top level
-        return key == "" or self.file_of(key) is not None or key in self.dirs
+        return (
+            key == ""
+            or self.file_of(key) is not None
+            or key in self.dirs
+            or any(f"{root}/{key}" in self.dirs for root in self.roots)
+        )
 
     def module(self, path: str) -> ModuleInfo:
         info = self.modules.get(path)
@@ -1078,6 +1097,18 @@ class _Walker:
                 )
             else:
                 self.b.reach_module(self.src, file)
+        elif name in _PATH_EXTENDERS and node.args:
+            target = fold(node.args[-1], self.b, self.module, self.fn)
+            folder = posixpath.normpath(target) if target is not None else None
+            if folder is None:
+                self.b.unresolve(
+                    path,
+                    line,
+                    f"{name}() adds a folder computed at run time: absolute imports may "
+                    "load repo files from it",
+                )
+            elif folder in self.b.dirs and folder not in self.b.roots:
+                self.b.roots.append(folder)
         elif name == "getattr" and len(node.args) >= 2:
             attr = fold(node.args[1], self.b, self.module, self.fn)
             receivers = self.eval(node.args[0])

@@ -75,6 +75,13 @@ def _seed_entry(
         for cls in builder.module(entry.module).classes:
             if cls.parent is None and "." not in cls.qualname:
                 builder.seed_class(cls, entry.trigger, all_methods=True)
+    if entry.kind is EntryKind.CLASS and not entry.qualname:
+        # the loader picks the class itself (diffusers find_pipeline_class: the one
+        # pipeline subclass the module defines): any top-level class may be it
+        for cls in builder.module(entry.module).classes:
+            if cls.parent is None and "." not in cls.qualname:
+                builder.seed_class(cls, entry.trigger, all_methods=True)
+        return
     if not entry.qualname or entry.kind not in (EntryKind.CLASS, EntryKind.FUNCTION):
         return
     info = builder.module(entry.module)
