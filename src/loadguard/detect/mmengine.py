@@ -113,20 +113,27 @@ def detect(ctx: DetectContext) -> Detection:
             if module not in named:
                 _custom_import(ctx, det, path, module)
         for line, dotted in _registry_types(parsed.tree):
-            if dotted.startswith(DANGEROUS_MODULES):
-                det.flag(
-                    "LG-CFG-030",
-                    path,
-                    f"registry type={dotted!r}: mmengine falls back to importing any "
-                    "dotted callable, and this one runs system code",
-                    Severity.HIGH,
-                    ("CWE-470", "CWE-94"),
-                    snippet=f"type='{dotted}'",
-                    line=line,
-                )
-            elif imported := _repo_module_of(ctx, dotted):
-                _custom_import(ctx, det, path, imported, via=f"registry type={dotted}")
+            _registry_type(ctx, det, path, dotted, f"type='{dotted}'", line)
     return det
+
+
+def _registry_type(
+    ctx: DetectContext, det: Detection, path: str, dotted: str, snippet: str, line: int | None
+) -> None:
+    """A registry ``type`` naming a dotted callable: mmengine imports whatever it names."""
+    if dotted.startswith(DANGEROUS_MODULES):
+        det.flag(
+            "LG-CFG-030",
+            path,
+            f"registry type={dotted!r}: mmengine falls back to importing any "
+            "dotted callable, and this one runs system code",
+            Severity.HIGH,
+            ("CWE-470", "CWE-94"),
+            snippet=snippet,
+            line=line,
+        )
+    elif imported := _repo_module_of(ctx, dotted):
+        _custom_import(ctx, det, path, imported, via=f"registry type={dotted}")
 
 
 def _repo_module_of(ctx: DetectContext, dotted: str) -> str | None:
@@ -212,18 +219,7 @@ def _data_config(
         if isinstance(module, str):
             _custom_import(ctx, det, path, module)
     for dotted in _data_types(data, 0):
-        if dotted.startswith(DANGEROUS_MODULES):
-            det.flag(
-                "LG-CFG-030",
-                path,
-                f"registry type={dotted!r}: mmengine falls back to importing any "
-                "dotted callable, and this one runs system code",
-                Severity.HIGH,
-                ("CWE-470", "CWE-94"),
-                snippet=f'"type": "{dotted}"',
-            )
-        elif imported := _repo_module_of(ctx, dotted):
-            _custom_import(ctx, det, path, imported, via=f"registry type={dotted}")
+        _registry_type(ctx, det, path, dotted, f'"type": "{dotted}"', None)
 
 
 def _data_types(data: object, depth: int) -> list[str]:
