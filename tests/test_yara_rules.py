@@ -264,3 +264,15 @@ def test_an_unwritable_or_disabled_cache_is_not_an_error(
     monkeypatch.setenv("LOADGUARD_CACHE_DIR", "")
     assert yara_mod.compiled_rules_path("4.5") is None
     assert _fresh_rules(monkeypatch, "")
+
+
+def test_no_home_directory_means_no_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("LOADGUARD_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert yara_mod.compiled_rules_path("4.5") is None
+    monkeypatch.setenv("XDG_CACHE_HOME", "/nonexistent.invalid")
+    assert str(yara_mod.compiled_rules_path("4.5")).startswith("/nonexistent.invalid/loadguard/")

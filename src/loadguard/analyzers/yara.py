@@ -78,9 +78,10 @@ def compiled_rules() -> Any:
     """
     yara = _import_yara()
     cached = compiled_rules_path(yara.__version__)
-    if cached is not None and cached.is_file():
+    if cached is not None:
         try:
-            return yara.load(str(cached))
+            if cached.is_file():
+                return yara.load(str(cached))
         except (yara.Error, OSError):
             pass
     rules = yara.compile(filepaths=_rule_files())
@@ -99,9 +100,13 @@ def compiled_rules_path(yara_version: str) -> Path | None:
         return None
     if configured:
         root = Path(configured)
+    elif xdg := os.environ.get("XDG_CACHE_HOME"):
+        root = Path(xdg) / "loadguard"
     else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        root = (Path(xdg) if xdg else Path.home() / ".cache") / "loadguard"
+        try:
+            root = Path.home() / ".cache" / "loadguard"
+        except (RuntimeError, KeyError):  # no $HOME and no passwd entry: no cache
+            return None
     return root / f"yara-{rules_digest()}-{yara_version}.yarc"
 
 
