@@ -13,8 +13,10 @@ import pytest
 
 from loadguard.engine import scan_snapshot
 from loadguard.errors import SourceError
+from loadguard.limits import Limits
 from loadguard.model import Platform
 from loadguard.sources import iter_snapshots
+from loadguard.sources.local import list_folder
 
 MakeRepo = Callable[..., Path]
 
@@ -79,6 +81,37 @@ def test_symlink_escape_loop_fifo_and_bad_names(make_repo: MakeRepo, tmp_path: P
     assert snapshot.has(os.fsdecode(b"caf\xe9.py"))
     result = scan_snapshot(snapshot)  # completes; errors are on the result
     assert {"symlink-escape", "not-regular"} <= {e.kind for e in result.errors}
+
+
+def test_a_directory_linked_inside_the_repo_is_listed_under_both_names(
+    make_repo: MakeRepo,
+) -> None:
+    # torch.hub puts the repo on sys.path: `import pkg.payload` runs hidden/payload.py.
+    root = make_repo(
+        {
+            "hubconf.py": "from pkg.payload import model\n",
+            "hidden/payload.py": "import os\nos.system('true')\ndef model(): pass\n",
+        }
+    )
+    (root / "pkg").symlink_to("hidden", target_is_directory=True)
+    (snapshot,) = iter_snapshots(str(root))
+    assert snapshot.has("pkg/payload.py") and snapshot.has("hidden/payload.py")
+    assert not snapshot.skipped
+    result = scan_snapshot(snapshot)
+    assert any(f.location.path == "pkg/payload.py" and f.reachable for f in result.findings)
+
+
+def test_links_that_multiply_folders_are_bounded(make_repo: MakeRepo) -> None:
+    # Ten links per level to the next level: 10**6 paths without a single file.
+    root = make_repo({"config.json": {}})
+    for level in range(6):
+        (root / f"l{level}").mkdir()
+    for level in range(5):
+        for i in range(10):
+            (root / f"l{level}" / f"to{i}").symlink_to(root / f"l{level + 1}")
+    entries, _, skipped = list_folder(root, limits=Limits(max_files=500))
+    assert [e.kind for e in skipped] == ["limit"]
+    assert [e.path for e in entries] == ["config.json"]
 
 
 def _zip(members: dict[str, bytes]) -> bytes:

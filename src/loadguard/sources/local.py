@@ -123,10 +123,16 @@ def list_folder(
     entries: list[FileEntry] = []
     real_paths: dict[str, str] = {}
     skipped: list[ScanError] = []
-    visited_dirs = {real_root}
-    stack: list[tuple[str, str, int]] = [(str(root), "", 0)]
+    # A directory linked from inside the repo is listed under each of its names (a
+    # loader imports through any of them); only a link back to an ancestor is a loop.
+    stack: list[tuple[str, str, tuple[str, ...]]] = [(str(root), "", (real_root,))]
+    listed_dirs = 0
     while stack:
-        directory, prefix, depth = stack.pop()
+        directory, prefix, ancestors = stack.pop()
+        listed_dirs += 1
+        if listed_dirs > limits.max_files:  # links can multiply directories, not only files
+            skipped.append(ScanError(prefix, "source", f"over {limits.max_files} folders", "limit"))
+            break
         try:
             with os.scandir(directory) as it:
                 children = sorted(it, key=lambda e: e.name)
@@ -152,15 +158,14 @@ def list_folder(
                 skipped.append(ScanError(rel, "source", f"cannot stat: {exc}", kind))
                 continue
             if stat.S_ISDIR(info.st_mode):
-                if real in visited_dirs:
+                if real in ancestors:
                     skipped.append(
-                        ScanError(rel, "source", "directory visited twice", "symlink-loop")
+                        ScanError(rel, "source", "link to a directory above it", "symlink-loop")
                     )
-                elif depth + 1 > limits.max_depth:
+                elif len(ancestors) > limits.max_depth:
                     skipped.append(ScanError(rel, "source", "directory too deep", "limit"))
                 else:
-                    visited_dirs.add(real)
-                    stack.append((child.path, rel + "/", depth + 1))
+                    stack.append((child.path, rel + "/", (*ancestors, real)))
                 continue
             if not stat.S_ISREG(info.st_mode):
                 skipped.append(
