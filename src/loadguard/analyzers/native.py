@@ -659,14 +659,13 @@ class _Scan:
             self.add("LG-CRED-002", node, f"{name}: reads the stored access token")
         elif name in R.DYNAMIC_IMPORT_CALLS or name in R.NAME_RESOLVERS:
             if args and deob.fold(args[0], scope) is None:
-                if self._from_literals(args[0], scope):
-                    self.add(
-                        "LG-OBF-003",
-                        node,
-                        f"{name} of a module name computed from literals only",
-                    )
-                else:
-                    self.add("LG-EXEC-007", node, f"{name} of a computed module name")
+                self._computed_name(
+                    args[0],
+                    node,
+                    scope,
+                    f"{name} of a module name computed from literals only",
+                    ("LG-EXEC-007", f"{name} of a computed module name"),
+                )
         elif name in R.TORCH_LOAD:
             self._torch_load(node)
         elif name in R.NUMPY_LOAD:
@@ -689,14 +688,13 @@ class _Scan:
                 and base.name.split(".")[0] in _SENSITIVE_MODULES
                 and deob.fold(args[1], scope) is None
             ):
-                if self._from_literals(args[1], scope):  # a constant name, hidden
-                    self.add(
-                        "LG-OBF-003",
-                        node,
-                        f"getattr({base.name}, <name computed from literals only>)",
-                    )
-                else:
-                    self.add("LG-OBF-004", node, f"getattr({base.name}, <computed name>)")
+                self._computed_name(
+                    args[1],
+                    node,
+                    scope,
+                    f"getattr({base.name}, <name computed from literals only>)",
+                    ("LG-OBF-004", f"getattr({base.name}, <computed name>)"),
+                )
         elif name in _OPENERS or name in ("pathlib.Path", "os.path.expanduser"):
             opened = self._opened_path(node, scope)
             if opened is not None and opened[1]:
@@ -783,6 +781,17 @@ class _Scan:
                     folded = deob.fold(arg, scope)
                     if folded is not None and isinstance(folded.value, str):
                         self._check_folded(folded, node, scope)
+
+    def _computed_name(
+        self, arg: ast.AST, node: ast.AST, scope: Scope, hidden: str, otherwise: tuple[str, str]
+    ) -> None:
+        """A name folding could not compute: a constant hidden in literals (LG-OBF-003),
+        or a value from outside (``otherwise``: rule id and message)."""
+        if self._from_literals(arg, scope):
+            self.add("LG-OBF-003", node, hidden)
+        else:
+            rule_id, message = otherwise
+            self.add(rule_id, node, message)
 
     def _from_literals(self, node: ast.AST, scope: Scope) -> bool:
         """Whether ``node`` is built from literals only (names bound to constants, names
